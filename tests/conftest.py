@@ -1,0 +1,41 @@
+"""Shared fixtures: a real PostgreSQL for the tests that need one.
+
+When ``AIRFLOW_CONN_SIS_DB`` is set the tests use that server; otherwise they start a
+throwaway one with pgserver. Each test that asks for ``sis_schema`` gets a schema of its own
+with a unique name, dropped afterwards, so a shared long-lived server is never disturbed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from attendance_bridge.embedded import SisConnection, sis_connection
+
+
+@pytest.fixture(scope="session")
+def sis_server(tmp_path_factory: pytest.TempPathFactory) -> SisConnection:
+    """The PostgreSQL the tests write to (never mocked)."""
+    return sis_connection(tmp_path_factory.mktemp("pgdata"))
+
+
+@pytest.fixture
+def sis_conn(sis_server: SisConnection) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the test server."""
+    with psycopg.connect(**sis_server.conninfo_kwargs(), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def sis_schema(sis_conn: psycopg.Connection) -> Iterator[str]:
+    """A fresh, uniquely named schema, dropped when the test ends."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    sis_conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        sis_conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
