@@ -1,0 +1,537 @@
+"""The bridge rules of SPEC section 5 as pure, vectorised pandas functions.
+
+Frames in, frames out: no Airflow, no database, no clock, no per-row Python. Every function
+returns new frames and leaves its inputs untouched. ``bridge_records`` is the entry point the
+DAG's compute task calls; the others are its named steps, public so tests can pin each rule.
+
+Decided here, where SPEC section 5 is silent (see docs/decisions.md):
+- A record's day is its ``att_date``; "a record of the school on d" matches on that date.
+- Conflicts (M2, D6) and mismatches (D4) are reported only for records the run would build
+  or skips; a second run (X2) therefore reports no conflicts, only skips.
+- D4 and D6 are applied per target key (student, day, enrolment, period): the D6 winner of a
+  key that already exists is skipped (D4) and counted once; a mismatch is a winner whose code
+  is none of the existing records' codes for that key.
+- M3 ``total_minutes`` is whole minutes, rounded down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from attendance_bridge.errors import PreconditionFailed
+from attendance_bridge.frames import BridgeRequest, SchoolFrames
+from attendance_bridge.settings import (
+    ABSENT,
+    ALL_PERIODS,
+    MEETING_TO_DAILY,
+    MODE_DAILY,
+    MODE_MEETING,
+    PRESENT,
+)
+
+# The attendance rows a run inserts, in this column order. The time columns are the
+# attendance_time row of an M3 Daily record and stay empty for Meeting records.
+RECORD_DTYPES: dict[str, str] = {
+    "studentid": "int64",
+    "schoolid": "int64",
+    "yearid": "int64",
+    "att_date": "datetime64[s]",
+    "calendar_dayid": "int64",
+    "attendance_codeid": "int64",
+    "att_mode_code": "str",
+    "ccid": "int64",
+    "periodid": "int64",
+    "parent_attendanceid": "int64",
+    "time_in": "Int64",
+    "time_out": "Int64",
+    "total_minutes": "Int64",
+}
+DAY_KEY = ["studentid", "att_date"]
+MEETING_KEY = ["studentid", "att_date", "ccid", "periodid"]
+COUNT_NAMES = (
+    "source_records_read",
+    "ignored",
+    "candidates",
+    "skipped_existing",
+    "conflicts",
+    "mismatches",
+    "unscheduled",
+    "outside_bridge_period",
+)
+
+
+@dataclass(frozen=True)
+class BridgeResult:
+    """What one run would insert, and everything its report counts."""
+
+    direction: str
+    records: pd.DataFrame
+    ignored: pd.DataFrame
+    conflicts: pd.DataFrame
+    mismatches: pd.DataFrame
+    unscheduled: pd.DataFrame
+    counts: dict[str, int]
+
+
+def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
+    """The day context of every in-session day in range: B(d), L(d), P*(d) and its times.
+
+    Refuses (P5) when a day has no bell schedule or cycle day, or when a bell schedule in use
+    does not have exactly one bridge item with a period and default times in < out.
+    """
+    school = request.school_number
+    calendar = frames.calendar_day
+    days = calendar.loc[
+        (calendar["schoolid"] == school)
+        & _true(calendar["insession"] == 1)
+        & calendar["date_value"].between(pd.Timestamp(request.start_date), pd.Timestamp(request.end_date))
+    ].rename(columns={"id": "calendar_dayid", "date_value": "att_date"})
+
+    no_schedule = days.loc[days["bell_schedule_id"].isna(), "att_date"]
+    if not no_schedule.empty:
+        raise PreconditionFailed(
+            "P5", school, f"the in-session day {_day(no_schedule.min())} has no bell schedule"
+        )
+    letters = frames.cycle_day.rename(columns={"id": "cycle_day_id"}).astype({"cycle_day_id": "Int64"})
+    days = days.merge(letters, on="cycle_day_id", how="left", validate="many_to_one")
+    no_letter = days.loc[days["letter"].isna(), "att_date"]
+    if not no_letter.empty:
+        raise PreconditionFailed(
+            "P5", school, f"the in-session day {_day(no_letter.min())} has no cycle day (A/B letter)"
+        )
+
+    bridges = _bridge_items(frames, request, days)
+    return days.merge(bridges, on="bell_schedule_id", how="left", validate="many_to_one").loc[
+        :,
+        [
+            "calendar_dayid",
+            "att_date",
+            "bell_schedule_id",
+            "letter",
+            "bridge_period_id",
+            "time_in",
+            "time_out",
+        ],
+    ]
+
+
+def _bridge_items(frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame) -> pd.DataFrame:
+    """P*(B) for every bell schedule the days use, one row each; refuses P5 otherwise."""
+    school = request.school_number
+    used = (
+        days.groupby("bell_schedule_id", as_index=False)["att_date"]
+        .min()
+        .rename(columns={"att_date": "first_day"})
+        .merge(
+            frames.bell_schedule.rename(columns={"id": "bell_schedule_id"}).astype({"bell_schedule_id": "Int64"}),
+            on="bell_schedule_id",
+            how="left",
+            validate="one_to_one",
+        )
+    )
+    items = frames.bell_schedule_items.astype({"bell_schedule_id": "Int64"})
+    bridge_items = items.loc[_true(items["daily_attendance_code"] == 1)]
+    per_schedule = used.merge(
+        bridge_items.groupby("bell_schedule_id").size().rename("bridge_items").reset_index(),
+        on="bell_schedule_id",
+        how="left",
+    ).fillna({"bridge_items": 0})
+    wrong = per_schedule.loc[per_schedule["bridge_items"] != 1]
+    if not wrong.empty:
+        row = wrong.iloc[0]
+        count = int(row["bridge_items"])
+        problem = "has no bridge period" if count == 0 else f"has {count} bridge periods, not one"
+        raise PreconditionFailed(
+            "P5", school, f"{_schedule(row)}, used on {_day(row['first_day'])}, {problem}"
+        )
+
+    bridges = used.merge(bridge_items, on="bell_schedule_id", validate="one_to_one")
+    no_period = bridges.loc[~bridges["period_id"].isin(frames.period["id"])]
+    if not no_period.empty:
+        row = no_period.iloc[0]
+        raise PreconditionFailed(
+            "P5", school, f"the bridge period of {_schedule(row)} (period id {row['period_id']}) does not exist"
+        )
+    times_in, times_out = bridges["daily_time_in_default"], bridges["daily_time_out_default"]
+    bad_times = bridges.loc[times_in.isna() | times_out.isna() | (times_in >= times_out).fillna(True)]
+    if not bad_times.empty:
+        row = bad_times.iloc[0]
+        raise PreconditionFailed(
+            "P5",
+            school,
+            f"the bridge period of {_schedule(row)} needs a default time in before its default "
+            f"time out (found {_clock(row['daily_time_in_default'])} to {_clock(row['daily_time_out_default'])})",
+        )
+    return bridges.rename(
+        columns={
+            "period_id": "bridge_period_id",
+            "daily_time_in_default": "time_in",
+            "daily_time_out_default": "time_out",
+        }
+    ).loc[:, ["bell_schedule_id", "bridge_period_id", "time_in", "time_out"]]
+
+
+def schedule_periods(frames: SchoolFrames) -> pd.DataFrame:
+    """The periods of every bell schedule (its items joined to ``period``): B -> p, number."""
+    periods = frames.period.rename(columns={"id": "period_id"}).loc[:, ["period_id", "period_number"]]
+    return (
+        frames.bell_schedule_items.loc[:, ["bell_schedule_id", "period_id"]]
+        .drop_duplicates()
+        .merge(periods, on="period_id", validate="many_to_one")
+        .astype({"bell_schedule_id": "Int64"})
+    )
+
+
+def source_records(
+    frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame, mode: str
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The school's records of ``mode`` split into (usable on in-session days, ignored per X3, count read).
+
+    Usable records carry their day context and their code's presence status; a code that is
+    unknown or neither Present nor Absent is refused (P6).
+    """
+    attendance = frames.attendance
+    read = attendance.loc[(attendance["schoolid"] == request.school_number) & (attendance["att_mode_code"] == mode)]
+    placed = read.merge(days, on="att_date", how="left", validate="many_to_one", indicator=True)
+    on_day = placed["_merge"] == "both"
+    in_range = placed["att_date"].between(pd.Timestamp(request.start_date), pd.Timestamp(request.end_date))
+    ignored = (
+        placed.loc[~on_day, ["id", "studentid", "att_date", "attendance_codeid"]]
+        .assign(reason=(~in_range.loc[~on_day]).map({True: "outside the range", False: "not in session"}))
+        .rename(columns={"id": "attendance_id"})
+        .reset_index(drop=True)
+    )
+    usable = placed.loc[on_day].drop(columns="_merge")
+    codes = frames.attendance_code.rename(columns={"id": "attendance_codeid"}).astype({"attendance_codeid": "Int64"})
+    usable = usable.merge(codes, on="attendance_codeid", how="left", validate="many_to_one")
+    _refuse_bad_codes(usable, request.school_number)
+    return usable.astype({"attendance_codeid": "int64"}), ignored, len(read)
+
+
+def _refuse_bad_codes(records: pd.DataFrame, school: int) -> None:
+    """P6: every code a usable record references exists and is Present or Absent."""
+    missing = records.loc[records["presence_status_cd"].isna()]
+    if not missing.empty:
+        row = missing.sort_values("id").iloc[0]
+        raise PreconditionFailed(
+            "P6",
+            school,
+            f"attendance record {row['id']} (student {row['studentid']}, {_day(row['att_date'])}) uses "
+            f"attendance code id {_value(row['attendance_codeid'])}, which is not a known code with a presence "
+            "status for this school and year",
+        )
+    odd = records.loc[~records["presence_status_cd"].isin([PRESENT, ABSENT])]
+    if not odd.empty:
+        row = odd.sort_values("id").iloc[0]
+        raise PreconditionFailed(
+            "P6",
+            school,
+            f"attendance code {_code(row['att_code'])} (id {row['attendance_codeid']}) has presence status "
+            f"{row['presence_status_cd']!r}; it must be Present or Absent (first used by attendance record "
+            f"{row['id']} on {_day(row['att_date'])})",
+        )
+
+
+def missing_daily_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult:
+    """meeting_to_daily: M1-M4, with X3 counting."""
+    days = in_session_days(frames, request)
+    meeting, ignored, read = source_records(frames, request, days, MODE_MEETING)
+
+    at_bridge = _true(meeting["periodid"] == meeting["bridge_period_id"])
+    bridge = meeting.loc[at_bridge]  # M4: other periods build nothing
+    # M2: an Absent code over a Present one, then the lowest attendance id.
+    chosen = (
+        bridge.assign(absent_first=(bridge["presence_status_cd"] != ABSENT).astype("int64"))
+        .sort_values([*DAY_KEY, "absent_first", "id"])
+        .drop_duplicates(DAY_KEY, keep="first")
+    )
+    # M1: only where the student has no Daily record of the school that day.
+    daily_days = _records_of_mode(frames, request, MODE_DAILY).loc[:, DAY_KEY].drop_duplicates()
+    chosen = chosen.merge(daily_days, on=DAY_KEY, how="left", indicator=True, validate="one_to_one")
+    skipped = chosen["_merge"] == "both"
+    built = chosen.loc[~skipped].drop(columns="_merge")
+
+    losers = bridge.merge(
+        built.loc[:, [*DAY_KEY, "id", "attendance_codeid"]],
+        on=DAY_KEY,
+        suffixes=("", "_kept"),
+        validate="many_to_one",
+    )
+    conflicts = _conflict_report(
+        "M2", losers.loc[losers["attendance_codeid"] != losers["attendance_codeid_kept"]]
+    )
+
+    # M3: a Daily record with the bridge item's default times.
+    records = built.assign(
+        ccid=0,
+        periodid=0,
+        att_mode_code=MODE_DAILY,
+        parent_attendanceid=built["id"],
+        total_minutes=(built["time_out"] - built["time_in"]) // 60,
+    )
+    return _result(
+        request,
+        records,
+        ignored=ignored,
+        conflicts=conflicts,
+        mismatches=_empty_mismatches(),
+        unscheduled=_empty_unscheduled(),
+        read=read,
+        skipped=int(skipped.sum()),
+        outside_bridge=int((~at_bridge).sum()),
+    )
+
+
+def scheduled_enrolments(targets: pd.DataFrame, frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
+    """Each target (studentid, att_date, letter, period_number) with every enrolment through
+    which the student is scheduled then (SPEC 5, "scheduled"): one row per target and ``ccid``.
+    """
+    cc = frames.cc
+    enrolments = cc.loc[(cc["schoolid"] == request.school_number) & (cc["sectionid"] > 0)].rename(
+        columns={"id": "ccid"}
+    )
+    meetings = frames.section_meeting
+    meetings = (
+        meetings.loc[(meetings["schoolid"] == request.school_number) & (meetings["year_id"] == request.yearid)]
+        .rename(columns={"cycle_day_letter": "letter"})
+        .loc[:, ["sectionid", "letter", "period_number"]]
+        .drop_duplicates()
+    )
+    joined = targets.merge(
+        enrolments.loc[:, ["ccid", "studentid", "sectionid", "dateenrolled", "dateleft"]], on="studentid"
+    )
+    active = joined.loc[(joined["dateenrolled"] <= joined["att_date"]) & (joined["att_date"] < joined["dateleft"])]
+    return active.merge(meetings, on=["sectionid", "letter", "period_number"], validate="many_to_one").drop(
+        columns=["sectionid", "dateenrolled", "dateleft"]
+    )
+
+
+def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult:
+    """daily_to_meeting: D1-D6, with X3 counting."""
+    days = in_session_days(frames, request)
+    daily, ignored, read = source_records(frames, request, days, MODE_DAILY)  # D1
+    daily = daily.drop(columns=["ccid", "periodid"])  # a Daily record's are 0; D3 sets them
+
+    # D2: the bridge period, and every period of B(d) for an Absent code under all_periods.
+    every_period = (daily["presence_status_cd"] == ABSENT) & (request.absent_periods == ALL_PERIODS)
+    targets = daily.assign(every_period=every_period).merge(
+        schedule_periods(frames), on="bell_schedule_id", validate="many_to_many"
+    )
+    targets = targets.loc[targets["every_period"] | (targets["period_id"] == targets["bridge_period_id"])]
+    # D3: one Meeting record per target period and scheduled enrolment.
+    would_be = (
+        scheduled_enrolments(targets, frames, request)
+        .rename(columns={"period_id": "periodid"})
+        .drop_duplicates(["id", "ccid", "periodid"])
+    )
+
+    # D5: Daily records that produce nothing because the student is not scheduled.
+    unscheduled = (
+        daily.loc[~daily["id"].isin(would_be["id"]), ["id", "studentid", "att_date", "attendance_codeid"]]
+        .rename(columns={"id": "attendance_id"})
+        .assign(rule="D5")
+        .sort_values(["att_date", "studentid", "attendance_id"])
+        .reset_index(drop=True)
+    )
+
+    # D6: per target key the lowest source attendance id wins.
+    ordered = would_be.sort_values([*MEETING_KEY, "id"])
+    winners = ordered.drop_duplicates(MEETING_KEY, keep="first")
+    losers = ordered.loc[ordered.duplicated(MEETING_KEY, keep="first")]
+
+    # D4: skip keys that already hold a Meeting record, whatever its code.
+    existing = _records_of_mode(frames, request, MODE_MEETING).loc[:, [*MEETING_KEY, "id", "attendance_codeid"]]
+    existing_keys = existing.loc[:, MEETING_KEY].drop_duplicates()
+    winners = winners.merge(existing_keys, on=MEETING_KEY, how="left", indicator=True, validate="one_to_one")
+    exists = winners["_merge"] == "both"
+    built = winners.loc[~exists].drop(columns="_merge")
+    skipped = winners.loc[exists].drop(columns="_merge")
+    mismatches = _mismatch_report(skipped, existing)
+
+    kept = built.loc[:, [*MEETING_KEY, "id", "attendance_codeid"]]
+    conflicts = _conflict_report(
+        "D6", losers.merge(kept, on=MEETING_KEY, suffixes=("", "_kept"), validate="many_to_one")
+    )
+
+    records = built.assign(att_mode_code=MODE_MEETING, parent_attendanceid=built["id"]).drop(
+        columns=["time_in", "time_out"]
+    )
+    return _result(
+        request,
+        records,
+        ignored=ignored,
+        conflicts=conflicts,
+        mismatches=mismatches,
+        unscheduled=unscheduled,
+        read=read,
+        skipped=len(skipped),
+        outside_bridge=0,
+    )
+
+
+def bridge_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult:
+    """The records one run inserts, in the direction the request names."""
+    if request.direction == MEETING_TO_DAILY:
+        return missing_daily_records(frames, request)
+    return missing_meeting_records(frames, request)
+
+
+def _records_of_mode(frames: SchoolFrames, request: BridgeRequest, mode: str) -> pd.DataFrame:
+    """Every record of the school in ``mode``, whatever its day: what already exists."""
+    attendance = frames.attendance
+    return attendance.loc[
+        (attendance["schoolid"] == request.school_number) & (attendance["att_mode_code"] == mode)
+    ]
+
+
+def _conflict_report(rule: str, losers: pd.DataFrame) -> pd.DataFrame:
+    """One row per source record that lost to another for the same new record."""
+    columns = {
+        "studentid": "studentid",
+        "att_date": "att_date",
+        "id_kept": "kept_attendance_id",
+        "attendance_codeid_kept": "kept_attendance_codeid",
+        "id": "other_attendance_id",
+        "attendance_codeid": "other_attendance_codeid",
+    }
+    return (
+        losers.loc[:, list(columns)]
+        .rename(columns=columns)
+        .assign(rule=rule)
+        .astype({"kept_attendance_id": "int64", "other_attendance_id": "int64"})
+        .sort_values(["att_date", "studentid", "other_attendance_id"])
+        .reset_index(drop=True)
+    )
+
+
+def _mismatch_report(skipped: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """D4: skipped records whose code is none of the existing records' codes for the key."""
+    same_code = skipped.merge(
+        existing.loc[:, [*MEETING_KEY, "attendance_codeid"]].drop_duplicates(),
+        on=[*MEETING_KEY, "attendance_codeid"],
+        how="left",
+        indicator=True,
+    )
+    differing = same_code.loc[same_code["_merge"] == "left_only", [*MEETING_KEY, "id", "attendance_codeid"]]
+    first_existing = existing.sort_values("id").drop_duplicates(MEETING_KEY, keep="first")
+    return (
+        differing.merge(first_existing, on=MEETING_KEY, suffixes=("", "_existing"), validate="one_to_one")
+        .rename(
+            columns={
+                "id": "source_attendance_id",
+                "id_existing": "existing_attendance_id",
+                "attendance_codeid_existing": "existing_attendance_codeid",
+            }
+        )
+        .assign(rule="D4")
+        .sort_values(["att_date", "studentid", "ccid", "periodid"])
+        .reset_index(drop=True)
+    )
+
+
+def _empty_mismatches() -> pd.DataFrame:
+    """The mismatch report of a direction that has none (meeting_to_daily)."""
+    return pd.DataFrame(
+        {
+            column: pd.Series(dtype=dtype)
+            for column, dtype in {
+                **{key: RECORD_DTYPES[key] for key in MEETING_KEY},
+                "source_attendance_id": "int64",
+                "attendance_codeid": "int64",
+                "existing_attendance_id": "int64",
+                "existing_attendance_codeid": "Int64",
+                "rule": "str",
+            }.items()
+        }
+    )
+
+
+def _empty_unscheduled() -> pd.DataFrame:
+    """The D5 report of a direction that has none (meeting_to_daily)."""
+    return pd.DataFrame(
+        {
+            "attendance_id": pd.Series(dtype="int64"),
+            "studentid": pd.Series(dtype="int64"),
+            "att_date": pd.Series(dtype="datetime64[s]"),
+            "attendance_codeid": pd.Series(dtype="int64"),
+            "rule": pd.Series(dtype="str"),
+        }
+    )
+
+
+def _result(
+    request: BridgeRequest,
+    built: pd.DataFrame,
+    *,
+    ignored: pd.DataFrame,
+    conflicts: pd.DataFrame,
+    mismatches: pd.DataFrame,
+    unscheduled: pd.DataFrame,
+    read: int,
+    skipped: int,
+    outside_bridge: int,
+) -> BridgeResult:
+    """Shape the new records (column order, dtypes, sort) and count everything."""
+    records = (
+        built.assign(schoolid=request.school_number, yearid=request.yearid)
+        .reindex(columns=list(RECORD_DTYPES))
+        .astype(RECORD_DTYPES)
+        .sort_values(["att_date", "studentid", "periodid", "ccid"])
+        .reset_index(drop=True)
+    )
+    counts = {
+        "source_records_read": read,
+        "ignored": len(ignored),
+        "candidates": len(records),
+        "skipped_existing": skipped,
+        "conflicts": len(conflicts),
+        "mismatches": len(mismatches),
+        "unscheduled": len(unscheduled),
+        "outside_bridge_period": outside_bridge,
+    }
+    return BridgeResult(
+        direction=request.direction,
+        records=records,
+        ignored=ignored,
+        conflicts=conflicts,
+        mismatches=mismatches,
+        unscheduled=unscheduled,
+        counts=counts,
+    )
+
+
+def _true(mask: pd.Series) -> pd.Series:
+    """A comparison with NULLs in it as a plain boolean mask (NULL counts as False)."""
+    return mask.fillna(False).astype(bool)
+
+
+def _day(value: object) -> str:
+    """A date as an administrator reads it (2025-09-03)."""
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _schedule(row: pd.Series) -> str:
+    """A bell schedule named for the message."""
+    name = row.get("name")
+    label = f"bell schedule {name!r}" if isinstance(name, str) and name else "bell schedule"
+    return f"{label} (id {row['bell_schedule_id']})"
+
+
+def _clock(seconds: object) -> str:
+    """Seconds since midnight as HH:MM, or 'none'."""
+    if pd.isna(seconds):
+        return "none"
+    minutes = int(seconds) // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _code(att_code: object) -> str:
+    """An attendance code as it appears on screen (the blank Present code shown as such)."""
+    return "(blank)" if pd.isna(att_code) or att_code == "" else repr(att_code)
+
+
+def _value(value: object) -> str:
+    """A possibly missing id."""
+    return "none" if pd.isna(value) else str(value)
