@@ -1,0 +1,1 @@
+CREATE INDEX cc_studentid_idx ON cc (studentid);
