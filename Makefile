@@ -7,7 +7,8 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-integration demo lock lint clean
+.PHONY: help setup test test-unit test-integration demo bench lock clean
+STUDENTS ?= 3000
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -31,7 +32,10 @@ test-integration: setup  ## only the tests against a real PostgreSQL
 	$(BIN)/python -m pytest -m integration
 
 demo: setup  ## build the demo district in the embedded PostgreSQL and run the bridge on it
-	$(BIN)/python -m attendance_bridge.demo
+	PYTHONPATH=plugins $(BIN)/python -m attendance_bridge.demo
+
+bench: setup  ## time extract and compute on a large demo district (STUDENTS=3000)
+	PYTHONPATH=plugins $(BIN)/python bench/bench_rules.py --students $(STUDENTS)
 
 lock: setup  ## re-resolve requirements.in into requirements.txt
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --no-header requirements.in -o requirements.txt

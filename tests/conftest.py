@@ -7,7 +7,9 @@ with a unique name, dropped afterwards, so a shared long-lived server is never d
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 
 import psycopg
@@ -15,6 +17,14 @@ import pytest
 from psycopg import sql
 
 from attendance_bridge.embedded import SisConnection, sis_connection
+
+ROOT = Path(__file__).resolve().parents[1]
+# Airflow reads its configuration at import: point it at this project, as bin/airflow does,
+# so no test writes an airflow.cfg into the home folder.
+os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".airflow"))
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
 @pytest.fixture(scope="session")

@@ -100,6 +100,9 @@ def start_embedded_postgres(data_dir: Path, keep_running: bool = False) -> SisCo
     With ``keep_running`` the server outlives this process, so later commands (``bin/airflow``)
     can reach it; otherwise it stops when this process exits.
     """
+    # pgserver logs every pg_ctl call at INFO, also from its exit hook after test runners
+    # have closed their streams; its warnings and errors still come through.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # platformdirs warns about XDG_RUNTIME_DIR on headless machines; not ours to fix.
         warnings.simplefilter("ignore")
