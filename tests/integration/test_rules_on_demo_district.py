@@ -98,6 +98,42 @@ WHERE a.schoolid = %(school)s AND a.att_mode_code = 'ATT_ModeMeeting' AND a.peri
   )
 """
 
+# D1-D4 counted in SQL: the distinct Meeting records the Daily records call for, split into
+# those that are new (candidates) and those that exist already (skipped).
+MEETING_RECORDS_CALLED_FOR = """
+WITH days AS (
+    SELECT d.date_value, d.bell_schedule_id, cd.letter, i.period_id AS bridge_period_id
+    FROM calendar_day AS d
+    JOIN cycle_day AS cd ON cd.id = d.cycle_day_id
+    JOIN bell_schedule_items AS i ON i.bell_schedule_id = d.bell_schedule_id AND i.daily_attendance_code = 1
+    WHERE d.schoolid = %(school)s AND d.insession = 1
+), targets AS (
+    SELECT a.studentid, a.att_date, days.letter, i.period_id
+    FROM attendance AS a
+    JOIN days ON days.date_value = a.att_date
+    JOIN attendance_code AS k ON k.id = a.attendance_codeid
+    JOIN bell_schedule_items AS i ON i.bell_schedule_id = days.bell_schedule_id
+    WHERE a.schoolid = %(school)s AND a.att_mode_code = 'ATT_ModeDaily'
+      AND (i.period_id = days.bridge_period_id OR (k.presence_status_cd = 'Absent' AND %(all_periods)s))
+), called_for AS (
+    SELECT DISTINCT t.studentid, t.att_date, cc.id AS ccid, t.period_id
+    FROM targets AS t
+    JOIN period AS p ON p.id = t.period_id
+    JOIN cc ON cc.studentid = t.studentid AND cc.schoolid = %(school)s AND cc.sectionid > 0
+           AND cc.dateenrolled <= t.att_date AND t.att_date < cc.dateleft
+    JOIN section_meeting AS sm ON sm.sectionid = cc.sectionid AND sm.schoolid = %(school)s
+           AND sm.cycle_day_letter = t.letter AND sm.period_number = p.period_number AND sm.year_id = 35
+), marked AS (
+    SELECT EXISTS (
+        SELECT 1 FROM attendance AS a
+        WHERE a.schoolid = %(school)s AND a.att_mode_code = 'ATT_ModeMeeting' AND a.studentid = c.studentid
+          AND a.att_date = c.att_date AND a.ccid = c.ccid AND a.periodid = c.period_id
+    ) AS exists_already
+    FROM called_for AS c
+)
+SELECT count(*) FILTER (WHERE NOT exists_already), count(*) FILTER (WHERE exists_already) FROM marked
+"""
+
 
 @pytest.fixture(scope="module")
 def district(sis_server: SisConnection) -> Iterator[tuple[psycopg.Connection, str]]:
@@ -154,6 +190,16 @@ def test_every_meeting_record_built_is_scheduled_and_new(district, school: int, 
     assert result.counts["skipped_existing"] > 0
     assert result.counts["conflicts"] > 0
     assert result.counts["unscheduled"] > 0
+
+
+@pytest.mark.parametrize("school", [100, 200])
+@pytest.mark.parametrize("absent_periods", ["all_periods", "bridge_period_only"])
+def test_meeting_record_counts_agree_with_sql(district, school: int, absent_periods: str) -> None:
+    result = run(district, school, "daily_to_meeting", absent_periods)
+    conn, _ = district
+    parameters = {"school": school, "all_periods": absent_periods == "all_periods"}
+    new, existing = conn.execute(MEETING_RECORDS_CALLED_FOR, parameters).fetchone()
+    assert (result.counts["candidates"], result.counts["skipped_existing"]) == (new, existing)
 
 
 def test_bridge_period_only_builds_fewer_records_than_all_periods(district) -> None:
