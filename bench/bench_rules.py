@@ -13,15 +13,15 @@ import argparse
 import statistics
 import time
 import uuid
+from datetime import date
 
 import psycopg
 from psycopg import sql
 
-from attendance_bridge.demo import year_range
 from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.embedded import sis_connection
 from attendance_bridge.extract import read_school_frames
-from attendance_bridge.frames import BridgeRequest
+from attendance_bridge.parameters import bridge_request, parse_run_parameters, school_and_range
 from attendance_bridge.rules import bridge_records
 from attendance_bridge.settings import PROJECT_ROOT
 
@@ -43,7 +43,8 @@ def main() -> None:
             print(f"generate {args.students} students per school: {time.perf_counter() - started:.2f} s, "
                   f"{district.row_counts['attendance']:,} attendance rows")
             for direction in ("meeting_to_daily", "daily_to_meeting"):
-                request = BridgeRequest(100, 35, direction, "all_periods", *year_range(conn, schema, 100, 35))
+                parameters = parse_run_parameters({"school_number": 100, "year": 35})
+                request = bridge_request(parameters, *school_and_range(conn, schema, parameters, date.today()), direction)
                 extract, compute = [], []
                 for _ in range(args.repeat):
                     t0 = time.perf_counter()

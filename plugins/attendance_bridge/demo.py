@@ -13,6 +13,7 @@ import argparse
 import logging
 import sys
 import time
+from datetime import date
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,10 +23,9 @@ from psycopg import sql
 from attendance_bridge.demo_district import create_sis_schema, existing_sis_tables, generate_demo_district
 from attendance_bridge.embedded import sis_connection
 from attendance_bridge.extract import read_school_frames
-from attendance_bridge.frames import BridgeRequest
+from attendance_bridge.parameters import bridge_request, parse_run_parameters, school_and_range
 from attendance_bridge.rules import COUNT_NAMES, bridge_records
 from attendance_bridge.settings import (
-    ALL_PERIODS,
     DAILY_TO_MEETING,
     DEFAULT_SIS_SCHEMA,
     MEETING_TO_DAILY,
@@ -52,15 +52,6 @@ def ensure_demo_district(conn: psycopg.Connection, schema: str, students: int, s
         generate_demo_district(conn, schema, students_per_school=students, seed=seed)
 
 
-def year_range(conn: psycopg.Connection, schema: str, school: int, yearid: int) -> tuple:
-    """The first and last day of the school's year term (P2's default range)."""
-    statement = sql.SQL(load_sql("extract/select_year_term")).format(schema=sql.Identifier(schema))
-    row = conn.execute(statement, {"school_number": school, "yearid": yearid}).fetchone()
-    if row is None:
-        raise SystemExit(f"P2: school {school} has no year term for yearid {yearid} in schema {schema!r}")
-    return row
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the engine on every demo school in both directions and print the counts."""
     parser = argparse.ArgumentParser(prog="python -m attendance_bridge.demo", description=__doc__.splitlines()[0])
@@ -78,10 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         header = ["school", "direction", *COUNT_NAMES, "seconds"]
         lines = []
         for school in DEMO_SCHOOLS:
-            first_day, last_day = year_range(conn, args.schema, school, DEMO_YEARID)
+            parameters = parse_run_parameters({"school_number": school, "year": DEMO_YEARID})
+            yearid, first_day, last_day = school_and_range(conn, args.schema, parameters, date.today())
             for direction in (MEETING_TO_DAILY, DAILY_TO_MEETING):
                 started = time.perf_counter()
-                request = BridgeRequest(school, DEMO_YEARID, direction, ALL_PERIODS, first_day, last_day)
+                request = bridge_request(parameters, yearid, first_day, last_day, direction)
                 result = bridge_records(read_school_frames(conn, args.schema, request), request)
                 elapsed = time.perf_counter() - started
                 log.info("school %d %s: %d records to build", school, direction, result.counts["candidates"])

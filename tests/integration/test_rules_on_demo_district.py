@@ -1,23 +1,18 @@
 """The engine on the demo district in a real PostgreSQL, checked by SQL against the database.
 
-The demo district is generated once for the module, one school's tables are read back with
+The demo district is generated once per module (tests/integration/conftest.py), one school's tables are read back with
 the extract queries, the engine runs both ways, and independent SQL (written here, from the
 SPEC's sentences) checks every produced record against the tables it came from.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
 import psycopg
 import pytest
-from psycopg import sql
 
-from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
-from attendance_bridge.embedded import SisConnection
 from attendance_bridge.extract import read_school_frames
 from attendance_bridge.frames import BridgeRequest
 from attendance_bridge.rules import BridgeResult, bridge_records
@@ -133,21 +128,6 @@ WITH days AS (
 )
 SELECT count(*) FILTER (WHERE NOT exists_already), count(*) FILTER (WHERE exists_already) FROM marked
 """
-
-
-@pytest.fixture(scope="module")
-def district(sis_server: SisConnection) -> Iterator[tuple[psycopg.Connection, str]]:
-    """A demo district of 80 students per school in a schema of its own."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(**sis_server.conninfo_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        try:
-            create_sis_schema(conn, schema)
-            generate_demo_district(conn, schema, students_per_school=80, seed=11)
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            yield conn, schema
-        finally:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def run(district: tuple[psycopg.Connection, str], school: int, direction: str, absent_periods: str = "all_periods") -> BridgeResult:
