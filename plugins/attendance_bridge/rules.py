@@ -299,13 +299,14 @@ def scheduled_enrolments(targets: pd.DataFrame, frames: SchoolFrames, request: B
         .loc[:, ["sectionid", "letter", "period_number"]]
         .drop_duplicates()
     )
-    joined = targets.merge(
-        enrolments.loc[:, ["ccid", "studentid", "sectionid", "dateenrolled", "dateleft"]], on="studentid"
+    # Enrolment x meeting first (a few rows per student), then the targets on the full key:
+    # joining targets to every enrolment of the student first multiplies rows by the schedule.
+    meets = enrolments.loc[:, ["ccid", "studentid", "sectionid", "dateenrolled", "dateleft"]].merge(
+        meetings, on="sectionid", validate="many_to_many"
     )
+    joined = targets.merge(meets, on=["studentid", "letter", "period_number"], validate="many_to_many")
     active = joined.loc[(joined["dateenrolled"] <= joined["att_date"]) & (joined["att_date"] < joined["dateleft"])]
-    return active.merge(meetings, on=["sectionid", "letter", "period_number"], validate="many_to_one").drop(
-        columns=["sectionid", "dateenrolled", "dateleft"]
-    )
+    return active.drop(columns=["sectionid", "dateenrolled", "dateleft"])
 
 
 def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult:
