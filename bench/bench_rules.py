@@ -16,14 +16,13 @@ import uuid
 from datetime import date
 
 import psycopg
-from psycopg import sql
-
 from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.embedded import sis_connection
 from attendance_bridge.extract import read_school_frames
 from attendance_bridge.parameters import bridge_request, parse_run_parameters, school_and_range
 from attendance_bridge.rules import bridge_records
 from attendance_bridge.settings import PROJECT_ROOT
+from psycopg import sql
 
 
 def main() -> None:
@@ -40,11 +39,15 @@ def main() -> None:
             started = time.perf_counter()
             create_sis_schema(conn, schema)
             district = generate_demo_district(conn, schema, students_per_school=args.students)
-            print(f"generate {args.students} students per school: {time.perf_counter() - started:.2f} s, "
-                  f"{district.row_counts['attendance']:,} attendance rows")
+            print(
+                f"generate {args.students} students per school: {time.perf_counter() - started:.2f} s, "
+                f"{district.row_counts['attendance']:,} attendance rows"
+            )
             for direction in ("meeting_to_daily", "daily_to_meeting"):
                 parameters = parse_run_parameters({"school_number": 100, "year": 35})
-                request = bridge_request(parameters, *school_and_range(conn, schema, parameters, date.today()), direction)
+                request = bridge_request(
+                    parameters, *school_and_range(conn, schema, parameters, date.today()), direction
+                )
                 extract, compute = [], []
                 for _ in range(args.repeat):
                     t0 = time.perf_counter()
@@ -53,9 +56,11 @@ def main() -> None:
                     result = bridge_records(frames, request)
                     compute.append(time.perf_counter() - t1)
                     extract.append(t1 - t0)
-                print(f"school 100 {direction:<16} read {len(frames.attendance):>9,} attendance rows, "
-                      f"build {result.counts['candidates']:>9,} records: extract median "
-                      f"{statistics.median(extract):.2f} s, compute median {statistics.median(compute):.2f} s")
+                print(
+                    f"school 100 {direction:<16} read {len(frames.attendance):>9,} attendance rows, "
+                    f"build {result.counts['candidates']:>9,} records: extract median "
+                    f"{statistics.median(extract):.2f} s, compute median {statistics.median(compute):.2f} s"
+                )
         finally:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 

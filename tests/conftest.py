@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from attendance_bridge.embedded import SisConnection, sis_connection
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 # Airflow reads its configuration at import: point it at this project, as bin/airflow does,

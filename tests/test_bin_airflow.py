@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def airflow(*args: str) -> subprocess.CompletedProcess[str]:
     """Run bin/airflow with these arguments, unchanged."""
-    return subprocess.run([str(ROOT / "bin" / "airflow"), *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [str(ROOT / "bin" / "airflow"), *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_dags_list_runs_with_the_project_folders_and_no_examples() -> None:

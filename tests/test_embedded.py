@@ -5,7 +5,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 from airflow.models.connection import Connection
-
 from attendance_bridge.embedded import SisConnection, parse_airflow_connection, sis_connection
 
 EXAMPLES = [
@@ -21,7 +20,11 @@ def test_parse_agrees_with_airflow(value: str) -> None:
     ours = parse_airflow_connection(value)
     theirs = Connection.from_json(value) if value.startswith("{") else Connection(uri=value)
     assert (ours.host, ours.port, ours.login, ours.password, ours.database) == (
-        theirs.host, theirs.port, theirs.login, theirs.password, theirs.schema,
+        theirs.host,
+        theirs.port,
+        theirs.login,
+        theirs.password,
+        theirs.schema,
     )
     assert dict(ours.options) == theirs.extra_dejson
 

@@ -5,26 +5,37 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.parameters import InvalidParameter, RunParameters, parse_run_parameters
 
 
 def test_defaults_of_spec_section_3() -> None:
     assert parse_run_parameters({"school_number": 100}) == RunParameters(
-        school_number=100, yearid=None, direction="auto", absent_periods="all_periods",
-        start_date=None, end_date=None, dry_run=False,
+        school_number=100,
+        yearid=None,
+        direction="auto",
+        absent_periods="all_periods",
+        start_date=None,
+        end_date=None,
+        dry_run=False,
     )
 
 
 def test_every_parameter_given() -> None:
-    parsed = parse_run_parameters({
-        "school_number": 200, "year": "2025-2026", "direction": "daily_to_meeting",
-        "absent_periods": "bridge_period_only", "start_date": "2025-09-01", "end_date": "2025-12-19",
-        "dry_run": True,
-    })
-    assert parsed == RunParameters(200, 35, "daily_to_meeting", "bridge_period_only",
-                                   date(2025, 9, 1), date(2025, 12, 19), True)
+    parsed = parse_run_parameters(
+        {
+            "school_number": 200,
+            "year": "2025-2026",
+            "direction": "daily_to_meeting",
+            "absent_periods": "bridge_period_only",
+            "start_date": "2025-09-01",
+            "end_date": "2025-12-19",
+            "dry_run": True,
+        }
+    )
+    assert parsed == RunParameters(
+        200, 35, "daily_to_meeting", "bridge_period_only", date(2025, 9, 1), date(2025, 12, 19), True
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,13 +73,24 @@ def test_malformed_parameters_are_refused_by_name(conf: dict, name: str, message
 @pytest.mark.parametrize(
     ("conf", "rule", "message"),
     [
-        ({"school_number": 0}, "P1", r"P1 failed for school 0: the district office \(school 0\) cannot be synchronized"),
+        (
+            {"school_number": 0},
+            "P1",
+            r"P1 failed for school 0: the district office \(school 0\) cannot be synchronized",
+        ),
         ({"school_number": -4}, "P1", "a school number is a positive whole number"),
         ({"school_number": 2**40}, "P1", "a school number is a positive whole number"),
-        ({"school_number": 100, "year": 13}, "P2", r"P2 failed for school 100: school years before 2004-2005 .*2003-2004"),
+        (
+            {"school_number": 100, "year": 13},
+            "P2",
+            r"P2 failed for school 100: school years before 2004-2005 .*2003-2004",
+        ),
         ({"school_number": 100, "year": "2003-2004"}, "P2", "before 2004-2005"),
-        ({"school_number": 100, "start_date": "2025-10-01", "end_date": "2025-09-01"}, "P2",
-         "the start date 2025-10-01 is after the end date 2025-09-01"),
+        (
+            {"school_number": 100, "start_date": "2025-10-01", "end_date": "2025-09-01"},
+            "P2",
+            "the start date 2025-10-01 is after the end date 2025-09-01",
+        ),
     ],
 )
 def test_precondition_refusals_without_the_database(conf: dict, rule: str, message: str) -> None:

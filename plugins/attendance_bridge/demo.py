@@ -13,8 +13,8 @@ import argparse
 import logging
 import sys
 import time
-from datetime import date
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -58,8 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--schema", default=DEFAULT_SIS_SCHEMA, help="schema of the SIS tables (default public)")
     parser.add_argument("--students", type=int, default=300, help="students per school when generating (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed when generating (default 7)")
-    parser.add_argument("--data-dir", type=Path, default=PROJECT_ROOT / ".demo" / "pgdata",
-                        help="data folder of the embedded PostgreSQL (default .demo/pgdata)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_ROOT / ".demo" / "pgdata",
+        help="data folder of the embedded PostgreSQL (default .demo/pgdata)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
@@ -77,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = bridge_records(read_school_frames(conn, args.schema, request), request)
                 elapsed = time.perf_counter() - started
                 log.info("school %d %s: %d records to build", school, direction, result.counts["candidates"])
-                lines.append([str(school), direction, *(f"{result.counts[n]:,}" for n in COUNT_NAMES), f"{elapsed:.2f}"])
+                lines.append(
+                    [str(school), direction, *(f"{result.counts[n]:,}" for n in COUNT_NAMES), f"{elapsed:.2f}"]
+                )
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     print(f"\nBridge runs over year {DEMO_YEARID} (absent_periods=all_periods), computed, nothing written:")
     for row in [header, *lines]:

@@ -86,42 +86,103 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
 COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "schools": ("id", "school_number", "name", "abbreviation", "low_grade", "high_grade"),
     "terms": (
-        "id", "schoolid", "yearid", "name", "abbreviation", "firstday", "lastday",
-        "isyearrec", "portion",
+        "id",
+        "schoolid",
+        "yearid",
+        "name",
+        "abbreviation",
+        "firstday",
+        "lastday",
+        "isyearrec",
+        "portion",
     ),
     "prefs": ("id", "schoolid", "yearid", "name", "value"),
     "attendance_code": (
-        "id", "schoolid", "yearid", "att_code", "description", "presence_status_cd", "sortorder",
+        "id",
+        "schoolid",
+        "yearid",
+        "att_code",
+        "description",
+        "presence_status_cd",
+        "sortorder",
     ),
     "period": ("id", "schoolid", "year_id", "period_number", "name", "abbreviation", "sort_order"),
     "cycle_day": ("id", "schoolid", "year_id", "letter", "day_number", "abbreviation"),
     "bell_schedule": ("id", "schoolid", "year_id", "name"),
     "bell_schedule_items": (
-        "id", "bell_schedule_id", "period_id", "start_time", "end_time", "daily_attendance_code",
-        "daily_time_in_default", "daily_time_out_default", "ada_code",
+        "id",
+        "bell_schedule_id",
+        "period_id",
+        "start_time",
+        "end_time",
+        "daily_attendance_code",
+        "daily_time_in_default",
+        "daily_time_out_default",
+        "ada_code",
     ),
     "calendar_day": (
-        "id", "schoolid", "date_value", "insession", "bell_schedule_id", "cycle_day_id", "note",
+        "id",
+        "schoolid",
+        "date_value",
+        "insession",
+        "bell_schedule_id",
+        "cycle_day_id",
+        "note",
     ),
     "sections": (
-        "id", "schoolid", "termid", "course_number", "section_number", "att_mode_code",
+        "id",
+        "schoolid",
+        "termid",
+        "course_number",
+        "section_number",
+        "att_mode_code",
         "expression",
     ),
     "section_meeting": (
-        "id", "sectionid", "schoolid", "year_id", "period_number", "cycle_day_letter",
+        "id",
+        "sectionid",
+        "schoolid",
+        "year_id",
+        "period_number",
+        "cycle_day_letter",
     ),
     "students": ("id", "student_number", "schoolid", "first_name", "last_name", "grade_level"),
     "cc": (
-        "id", "studentid", "sectionid", "schoolid", "termid", "dateenrolled", "dateleft",
-        "course_number", "section_number",
+        "id",
+        "studentid",
+        "sectionid",
+        "schoolid",
+        "termid",
+        "dateenrolled",
+        "dateleft",
+        "course_number",
+        "section_number",
     ),
     "attendance": (
-        "id", "studentid", "schoolid", "yearid", "att_date", "calendar_dayid", "attendance_codeid",
-        "att_mode_code", "ccid", "periodid", "parent_attendanceid", "att_interval", "att_comment",
-        "ip_address", "whomodifiedid", "whomodifiedtype",
+        "id",
+        "studentid",
+        "schoolid",
+        "yearid",
+        "att_date",
+        "calendar_dayid",
+        "attendance_codeid",
+        "att_mode_code",
+        "ccid",
+        "periodid",
+        "parent_attendanceid",
+        "att_interval",
+        "att_comment",
+        "ip_address",
+        "whomodifiedid",
+        "whomodifiedtype",
     ),
     "attendance_time": (
-        "attendanceid", "time_in", "time_out", "total_minutes", "ip_address", "whomodifiedid",
+        "attendanceid",
+        "time_in",
+        "time_out",
+        "total_minutes",
+        "ip_address",
+        "whomodifiedid",
     ),
 }
 SIS_TABLES: tuple[str, ...] = tuple(COPY_COLUMNS)
@@ -198,11 +259,20 @@ BRIDGE_ITEMS: dict[str, tuple[int, str, str]] = {
 
 # Chance per enrolled student-day of each event, on the days the school used that mode.
 DAILY_EVENTS: dict[str, float] = {
-    "E": 0.020, "U": 0.015, "T": 0.025, "H": 0.008, "P": 0.015, "pair": 0.002,
+    "E": 0.020,
+    "U": 0.015,
+    "T": 0.025,
+    "H": 0.008,
+    "P": 0.015,
+    "pair": 0.002,
 }
 DAILY_PAIRS: tuple[tuple[str, str], ...] = (("E", "H"), ("H", "E"), ("U", "T"), ("T", "E"))
 MEETING_EVENTS: dict[str, float] = {
-    "absent_E": 0.018, "absent_U": 0.022, "tardy": 0.025, "cut": 0.010, "pair": 0.002,
+    "absent_E": 0.018,
+    "absent_U": 0.022,
+    "tardy": 0.025,
+    "cut": 0.010,
+    "pair": 0.002,
 }
 # Bridge-period pairs: Present first, so M2's "Absent over Present" beats "lowest id", and
 # one pair of two Absent codes, where the lowest id decides.
@@ -214,14 +284,66 @@ DAYS_OFF_NOISE = 3  # records per school and mode on days not in session
 OTHER_MODE_NOISE = 4  # ATT_ModeInterval records per school
 
 FIRST_NAMES = (
-    "Ava", "Liam", "Mia", "Noah", "Zoe", "Ethan", "Lily", "Mateo", "Aria", "Lucas", "Chloe",
-    "Elijah", "Nora", "Mason", "Isla", "Logan", "Maya", "Owen", "Leah", "Caleb", "Sofia", "Jack",
-    "Emma", "Diego", "Hana", "Ravi", "Amara", "Tomas", "Ines", "Kofi",
+    "Ava",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Zoe",
+    "Ethan",
+    "Lily",
+    "Mateo",
+    "Aria",
+    "Lucas",
+    "Chloe",
+    "Elijah",
+    "Nora",
+    "Mason",
+    "Isla",
+    "Logan",
+    "Maya",
+    "Owen",
+    "Leah",
+    "Caleb",
+    "Sofia",
+    "Jack",
+    "Emma",
+    "Diego",
+    "Hana",
+    "Ravi",
+    "Amara",
+    "Tomas",
+    "Ines",
+    "Kofi",
 )
 LAST_NAMES = (
-    "Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Lopez", "Davis", "Chen",
-    "Wilson", "O'Neil", "Martin", "Okafor", "Silva", "Anderson", "Novak", "Rossi", "Haddad",
-    "Murphy", "Tanaka", "Clark", "Moreno", "Walker", "Singh", "Young", "Diaz", "Schmidt",
+    "Garcia",
+    "Smith",
+    "Nguyen",
+    "Johnson",
+    "Patel",
+    "Brown",
+    "Kim",
+    "Lopez",
+    "Davis",
+    "Chen",
+    "Wilson",
+    "O'Neil",
+    "Martin",
+    "Okafor",
+    "Silva",
+    "Anderson",
+    "Novak",
+    "Rossi",
+    "Haddad",
+    "Murphy",
+    "Tanaka",
+    "Clark",
+    "Moreno",
+    "Walker",
+    "Singh",
+    "Young",
+    "Diaz",
+    "Schmidt",
 )
 OFFICE_STAFF_IDS = np.array([9101, 9102, 9103])
 IP_ADDRESSES = np.array(["10.20.1.15", "10.20.1.16", "10.20.7.41", "10.20.9.3", "172.16.4.22"])
@@ -289,19 +411,33 @@ SCHOOL_PLANS: tuple[SchoolPlan, ...] = (
         fall_mode=MODE_DAILY,
         spring_mode=MODE_MEETING,
         prefs_now=(
-            (PREF_RECORD_MODE_DAILY, "0"), (PREF_RECORD_MODE_MEETING, "1"), (PREF_BRIDGE, "2"),
+            (PREF_RECORD_MODE_DAILY, "0"),
+            (PREF_RECORD_MODE_MEETING, "1"),
+            (PREF_BRIDGE, "2"),
         ),
         prefs_last_year=(
-            (PREF_RECORD_MODE_DAILY, "1"), (PREF_RECORD_MODE_MEETING, "0"), (PREF_BRIDGE, "0"),
+            (PREF_RECORD_MODE_DAILY, "1"),
+            (PREF_RECORD_MODE_MEETING, "0"),
+            (PREF_BRIDGE, "0"),
         ),
         present_att_code=None,
         early_release_wednesday=2,
-        courses=_catalogue((
-            ("HR", "Homeroom"), ("ENG9", "English 9"), ("ALG1", "Algebra I"),
-            ("BIOL", "Biology with Lab"), ("WHIS", "World History"), ("SPAN1", "Spanish I"),
-            ("PE9", "Physical Education"), ("ART1", "Art I"), ("MUS1", "Concert Choir"),
-            ("HLTH", "Health"), ("CSCI", "Computer Science"), ("ISTD", "Independent Study"),
-        )),
+        courses=_catalogue(
+            (
+                ("HR", "Homeroom"),
+                ("ENG9", "English 9"),
+                ("ALG1", "Algebra I"),
+                ("BIOL", "Biology with Lab"),
+                ("WHIS", "World History"),
+                ("SPAN1", "Spanish I"),
+                ("PE9", "Physical Education"),
+                ("ART1", "Art I"),
+                ("MUS1", "Concert Choir"),
+                ("HLTH", "Health"),
+                ("CSCI", "Computer Science"),
+                ("ISTD", "Independent Study"),
+            )
+        ),
     ),
     SchoolPlan(
         number=200,
@@ -311,19 +447,33 @@ SCHOOL_PLANS: tuple[SchoolPlan, ...] = (
         fall_mode=MODE_MEETING,
         spring_mode=MODE_DAILY,
         prefs_now=(
-            (PREF_RECORD_MODE_DAILY, "1"), (PREF_RECORD_MODE_MEETING, "0"), (PREF_BRIDGE, "1"),
+            (PREF_RECORD_MODE_DAILY, "1"),
+            (PREF_RECORD_MODE_MEETING, "0"),
+            (PREF_BRIDGE, "1"),
         ),
         prefs_last_year=(
-            (PREF_RECORD_MODE_DAILY, "0"), (PREF_RECORD_MODE_MEETING, "1"), (PREF_BRIDGE, "1"),
+            (PREF_RECORD_MODE_DAILY, "0"),
+            (PREF_RECORD_MODE_MEETING, "1"),
+            (PREF_BRIDGE, "1"),
         ),
         present_att_code="",
         early_release_wednesday=3,
-        courses=_catalogue((
-            ("HR", "Homeroom"), ("ELA7", "English Language Arts 7"), ("MATH7", "Math 7"),
-            ("SCI7", "Science 7 with Lab"), ("SOC7", "Social Studies 7"), ("FRE1", "French I"),
-            ("PE7", "Physical Education 7"), ("ART7", "Art 7"), ("BAND", "Band"),
-            ("HLTH7", "Health 7"), ("TECH7", "Technology 7"), ("ISTD", "Independent Study"),
-        )),
+        courses=_catalogue(
+            (
+                ("HR", "Homeroom"),
+                ("ELA7", "English Language Arts 7"),
+                ("MATH7", "Math 7"),
+                ("SCI7", "Science 7 with Lab"),
+                ("SOC7", "Social Studies 7"),
+                ("FRE1", "French I"),
+                ("PE7", "Physical Education 7"),
+                ("ART7", "Art 7"),
+                ("BAND", "Band"),
+                ("HLTH7", "Health 7"),
+                ("TECH7", "Technology 7"),
+                ("ISTD", "Independent Study"),
+            )
+        ),
     ),
 )
 
@@ -440,15 +590,20 @@ def _sample_count(size: int, share: float) -> int:
 
 
 def _calendar_day(
-    plan: SchoolPlan, year: SchoolYear, ids: dict[str, _IdRange], schedule_ids: dict[str, int],
+    plan: SchoolPlan,
+    year: SchoolYear,
+    ids: dict[str, _IdRange],
+    schedule_ids: dict[str, int],
     letter_ids: dict[str, int],
 ) -> pd.DataFrame:
     """Every date of the year term; helper columns ``letter`` and ``schedule`` ride along."""
     dates = pd.date_range(year.first_day, year.last_day, freq="D").astype("datetime64[s]")
-    holidays = pd.DataFrame({
-        "date_value": pd.to_datetime([day for day, _ in year.holidays]).astype("datetime64[s]"),
-        "note": pd.array([name for _, name in year.holidays], dtype="str"),
-    })
+    holidays = pd.DataFrame(
+        {
+            "date_value": pd.to_datetime([day for day, _ in year.holidays]).astype("datetime64[s]"),
+            "note": pd.array([name for _, name in year.holidays], dtype="str"),
+        }
+    )
     calendar = pd.DataFrame({"date_value": dates}).merge(holidays, on="date_value", how="left")
     weekday = calendar["date_value"].dt.day_of_week
     insession = (weekday < 5) & calendar["note"].isna()
@@ -476,36 +631,42 @@ def _bell_schedules(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The school's bell_schedule and bell_schedule_items rows."""
     names = (REGULAR, EARLY_RELEASE, ASSEMBLY)
-    schedules = pd.DataFrame({
-        "id": ids["bell_schedule"].take(len(names)),
-        "schoolid": plan.number,
-        "year_id": year.yearid,
-        "name": list(names),
-    })
+    schedules = pd.DataFrame(
+        {
+            "id": ids["bell_schedule"].take(len(names)),
+            "schoolid": plan.number,
+            "year_id": year.yearid,
+            "name": list(names),
+        }
+    )
     schedule_ids = dict(zip(schedules["name"], schedules["id"], strict=True))
     rows = []
     for name, period_number, start, end in BELL_ITEMS:
         bridge = BRIDGE_ITEMS.get(name)
         is_bridge = bridge is not None and bridge[0] == period_number
-        rows.append({
-            "bell_schedule_id": schedule_ids[name],
-            "period_id": period_ids[period_number],
-            "start_time": _seconds(start),
-            "end_time": _seconds(end),
-            "daily_attendance_code": int(is_bridge),
-            "daily_time_in_default": _seconds(bridge[1]) if is_bridge else None,
-            "daily_time_out_default": _seconds(bridge[2]) if is_bridge else None,
-            "ada_code": 1,
-        })
-    items = pd.DataFrame(rows).astype(
-        {"daily_time_in_default": "Int64", "daily_time_out_default": "Int64"}
-    )
+        rows.append(
+            {
+                "bell_schedule_id": schedule_ids[name],
+                "period_id": period_ids[period_number],
+                "start_time": _seconds(start),
+                "end_time": _seconds(end),
+                "daily_attendance_code": int(is_bridge),
+                "daily_time_in_default": _seconds(bridge[1]) if is_bridge else None,
+                "daily_time_out_default": _seconds(bridge[2]) if is_bridge else None,
+                "ada_code": 1,
+            }
+        )
+    items = pd.DataFrame(rows).astype({"daily_time_in_default": "Int64", "daily_time_out_default": "Int64"})
     return schedules, items.assign(id=ids["bell_schedule_items"].take(len(items)))
 
 
 def _students(
-    plan: SchoolPlan, year: SchoolYear, school_days: np.ndarray, ids: dict[str, _IdRange],
-    count: int, rng: np.random.Generator,
+    plan: SchoolPlan,
+    year: SchoolYear,
+    school_days: np.ndarray,
+    ids: dict[str, _IdRange],
+    count: int,
+    rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Students with their enrolment window, and the ones allowed a mid-term section change."""
     student_ids = ids["students"].take(count)
@@ -515,24 +676,29 @@ def _students(
     # falls inside its student's enrolment.
     order = rng.permutation(count)
     late_count = early_count = _sample_count(count, 0.02) if count >= 3 else 0
-    late, early = order[:late_count], order[late_count:late_count + early_count]
-    changers = order[late_count + early_count:][: _sample_count(count, 0.03)]
-    arrivals = school_days[(school_days >= _day(year.first_day + timedelta(days=28)))
-                           & (school_days < _day(date(year.first_day.year, 12, 1)))]
-    departures = school_days[(school_days >= _day(date(year.last_day.year, 2, 1)))
-                             & (school_days < _day(date(year.last_day.year, 5, 1)))]
+    late, early = order[:late_count], order[late_count : late_count + early_count]
+    changers = order[late_count + early_count :][: _sample_count(count, 0.03)]
+    arrivals = school_days[
+        (school_days >= _day(year.first_day + timedelta(days=28)))
+        & (school_days < _day(date(year.first_day.year, 12, 1)))
+    ]
+    departures = school_days[
+        (school_days >= _day(date(year.last_day.year, 2, 1))) & (school_days < _day(date(year.last_day.year, 5, 1)))
+    ]
     entry[late] = rng.choice(arrivals, size=len(late))
     exit_[early] = rng.choice(departures, size=len(early))
-    students = pd.DataFrame({
-        "id": student_ids,
-        "student_number": plan.number * 10_000 + np.arange(1, count + 1),
-        "schoolid": plan.number,
-        "first_name": rng.choice(FIRST_NAMES, size=count),
-        "last_name": rng.choice(LAST_NAMES, size=count),
-        "grade_level": rng.integers(plan.grades[0], plan.grades[1] + 1, size=count),
-        "entry": entry,
-        "exit": exit_,
-    })
+    students = pd.DataFrame(
+        {
+            "id": student_ids,
+            "student_number": plan.number * 10_000 + np.arange(1, count + 1),
+            "schoolid": plan.number,
+            "first_name": rng.choice(FIRST_NAMES, size=count),
+            "last_name": rng.choice(LAST_NAMES, size=count),
+            "grade_level": rng.integers(plan.grades[0], plan.grades[1] + 1, size=count),
+            "entry": entry,
+            "exit": exit_,
+        }
+    )
     return students, changers
 
 
@@ -550,22 +716,29 @@ def _term_spans(year: SchoolYear) -> dict[str, tuple[int, np.datetime64, np.date
 def _terms(plan: SchoolPlan, year: SchoolYear) -> pd.DataFrame:
     """The year term (isyearrec = 1) and its two semesters."""
     start = year.first_day.year
-    return pd.DataFrame({
-        "id": [year.year_term_id, year.year_term_id + 1, year.year_term_id + 2],
-        "schoolid": plan.number,
-        "yearid": year.yearid,
-        "name": [f"{start}-{start + 1}", "Semester 1", "Semester 2"],
-        "abbreviation": [f"{start % 100:02d}-{(start + 1) % 100:02d}", "S1", "S2"],
-        "firstday": pd.to_datetime([year.first_day, year.first_day, year.spring_first_day]),
-        "lastday": pd.to_datetime([year.last_day, year.fall_last_day, year.last_day]),
-        "isyearrec": [1, 0, 0],
-        "portion": [1, 2, 2],
-    }).astype({"firstday": "datetime64[s]", "lastday": "datetime64[s]"})
+    return pd.DataFrame(
+        {
+            "id": [year.year_term_id, year.year_term_id + 1, year.year_term_id + 2],
+            "schoolid": plan.number,
+            "yearid": year.yearid,
+            "name": [f"{start}-{start + 1}", "Semester 1", "Semester 2"],
+            "abbreviation": [f"{start % 100:02d}-{(start + 1) % 100:02d}", "S1", "S2"],
+            "firstday": pd.to_datetime([year.first_day, year.first_day, year.spring_first_day]),
+            "lastday": pd.to_datetime([year.last_day, year.fall_last_day, year.last_day]),
+            "isyearrec": [1, 0, 0],
+            "portion": [1, 2, 2],
+        }
+    ).astype({"firstday": "datetime64[s]", "lastday": "datetime64[s]"})
 
 
 def _sections_and_enrolments(
-    plan: SchoolPlan, year: SchoolYear, students: pd.DataFrame, changers: np.ndarray,
-    school_days: np.ndarray, ids: dict[str, _IdRange], rng: np.random.Generator,
+    plan: SchoolPlan,
+    year: SchoolYear,
+    students: pd.DataFrame,
+    changers: np.ndarray,
+    school_days: np.ndarray,
+    ids: dict[str, _IdRange],
+    rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """sections, section_meeting and cc: a full schedule per student, then changes and drops."""
     spans = _term_spans(year)
@@ -578,43 +751,56 @@ def _sections_and_enrolments(
         section_ids = ids["sections"].take(section_count)
         periods = "-".join(str(p) for p in sorted({p for p, _ in course.meetings}))
         letters = "-".join(sorted({letter for _, letter in course.meetings}))
-        sections.append(pd.DataFrame({
-            "id": section_ids,
-            "schoolid": plan.number,
-            "termid": termid,
-            "course_number": course.number,
-            "section_number": [str(n) for n in range(1, section_count + 1)],
-            "att_mode_code": MODE_MEETING,
-            "expression": f"{periods}({letters})",
-            "course_index": course_index,
-            "section_index": np.arange(section_count),
-        }))
-        meetings.append(pd.DataFrame({
-            "sectionid": np.repeat(section_ids, len(course.meetings)),
-            "period_number": np.tile([p for p, _ in course.meetings], section_count),
-            "cycle_day_letter": np.tile([letter for _, letter in course.meetings], section_count),
-        }))
+        sections.append(
+            pd.DataFrame(
+                {
+                    "id": section_ids,
+                    "schoolid": plan.number,
+                    "termid": termid,
+                    "course_number": course.number,
+                    "section_number": [str(n) for n in range(1, section_count + 1)],
+                    "att_mode_code": MODE_MEETING,
+                    "expression": f"{periods}({letters})",
+                    "course_index": course_index,
+                    "section_index": np.arange(section_count),
+                }
+            )
+        )
+        meetings.append(
+            pd.DataFrame(
+                {
+                    "sectionid": np.repeat(section_ids, len(course.meetings)),
+                    "period_number": np.tile([p for p, _ in course.meetings], section_count),
+                    "cycle_day_letter": np.tile([letter for _, letter in course.meetings], section_count),
+                }
+            )
+        )
         # Balanced sections: the i-th taker of a random order goes to section i mod n.
         section_index = np.empty(len(takers), dtype=np.int64)
         section_index[rng.permutation(len(takers))] = np.arange(len(takers)) % section_count
         enrolled = students.iloc[takers]
-        enrolments.append(pd.DataFrame({
-            "studentid": enrolled["id"].to_numpy(),
-            "course_index": course_index,
-            "section_index": section_index,
-            "dateenrolled": np.maximum(enrolled["entry"].to_numpy(), term_start),
-            "dateleft": np.minimum(enrolled["exit"].to_numpy(), term_end),
-        }))
+        enrolments.append(
+            pd.DataFrame(
+                {
+                    "studentid": enrolled["id"].to_numpy(),
+                    "course_index": course_index,
+                    "section_index": section_index,
+                    "dateenrolled": np.maximum(enrolled["entry"].to_numpy(), term_start),
+                    "dateleft": np.minimum(enrolled["exit"].to_numpy(), term_end),
+                }
+            )
+        )
     section_frame = pd.concat(sections, ignore_index=True)
     meeting_frame = pd.concat(meetings, ignore_index=True)
     cc = pd.concat(enrolments, ignore_index=True).loc[lambda f: f["dateenrolled"] < f["dateleft"]]
     cc = pd.concat(
-        [*_section_changes(plan, cc, section_frame, students, changers, school_days, year, rng),
-         _dropped_enrolments(plan, cc, section_frame, students, rng)],
+        [
+            *_section_changes(plan, cc, section_frame, students, changers, school_days, year, rng),
+            _dropped_enrolments(plan, cc, section_frame, students, rng),
+        ],
         ignore_index=True,
     )
-    section_of = section_frame[["id", "course_index", "section_index", "termid", "course_number",
-                                "section_number"]]
+    section_of = section_frame[["id", "course_index", "section_index", "termid", "course_number", "section_number"]]
     cc = (
         cc.merge(section_of, on=["course_index", "section_index"], validate="many_to_one")
         .assign(
@@ -637,47 +823,53 @@ def _sections_and_enrolments(
 def _changeable_courses(plan: SchoolPlan, sections: pd.DataFrame) -> np.ndarray:
     """Year-long courses other than homeroom that have a second section to move to."""
     counts = sections.groupby("course_index")["section_index"].size()
-    return np.array([
-        index for index, course in enumerate(plan.courses)
-        if course.term == "year" and course.number != "HR" and course.share >= 1.0
-        and counts.get(index, 0) >= 2
-    ], dtype=np.int64)
+    return np.array(
+        [
+            index
+            for index, course in enumerate(plan.courses)
+            if course.term == "year" and course.number != "HR" and course.share >= 1.0 and counts.get(index, 0) >= 2
+        ],
+        dtype=np.int64,
+    )
 
 
-def _other_section(
-    section_index: np.ndarray, section_counts: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def _other_section(section_index: np.ndarray, section_counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A different section of the same course for each row (needs at least two sections)."""
     shift = 1 + (rng.random(len(section_index)) * (section_counts - 1)).astype(np.int64)
     return (section_index + shift) % section_counts
 
 
 def _section_changes(
-    plan: SchoolPlan, cc: pd.DataFrame, sections: pd.DataFrame, students: pd.DataFrame,
-    changers: np.ndarray, school_days: np.ndarray, year: SchoolYear, rng: np.random.Generator,
+    plan: SchoolPlan,
+    cc: pd.DataFrame,
+    sections: pd.DataFrame,
+    students: pd.DataFrame,
+    changers: np.ndarray,
+    school_days: np.ndarray,
+    year: SchoolYear,
+    rng: np.random.Generator,
 ) -> list[pd.DataFrame]:
     """cc with mid-term changes: the old enrolment leaves on the day the new one starts."""
     courses = _changeable_courses(plan, sections)
     if len(courses) == 0 or len(changers) == 0:
         return [cc.assign(dropped=False)]
-    window = school_days[(school_days > _day(year.first_day + timedelta(days=20)))
-                         & (school_days < _day(date(year.last_day.year, 5, 1)))]
-    moves = pd.DataFrame({
-        "studentid": students["id"].to_numpy()[changers],
-        "course_index": rng.choice(courses, size=len(changers)),
-        "change_date": rng.choice(window, size=len(changers)),
-    })
+    window = school_days[
+        (school_days > _day(year.first_day + timedelta(days=20))) & (school_days < _day(date(year.last_day.year, 5, 1)))
+    ]
+    moves = pd.DataFrame(
+        {
+            "studentid": students["id"].to_numpy()[changers],
+            "course_index": rng.choice(courses, size=len(changers)),
+            "change_date": rng.choice(window, size=len(changers)),
+        }
+    )
     counts = sections.groupby("course_index")["section_index"].size().rename("section_count")
     flagged = cc.merge(moves, on=["studentid", "course_index"], how="left", validate="many_to_one")
     moved = flagged["change_date"].notna()
-    before = flagged.assign(
-        dateleft=flagged["change_date"].where(moved, flagged["dateleft"]).astype("datetime64[s]")
-    )
+    before = flagged.assign(dateleft=flagged["change_date"].where(moved, flagged["dateleft"]).astype("datetime64[s]"))
     after = flagged.loc[moved].merge(counts, left_on="course_index", right_index=True)
     after = after.assign(
-        section_index=_other_section(
-            after["section_index"].to_numpy(), after["section_count"].to_numpy(), rng
-        ),
+        section_index=_other_section(after["section_index"].to_numpy(), after["section_count"].to_numpy(), rng),
         dateenrolled=after["change_date"].astype("datetime64[s]"),
     )
     keep = ["studentid", "course_index", "section_index", "dateenrolled", "dateleft"]
@@ -685,7 +877,10 @@ def _section_changes(
 
 
 def _dropped_enrolments(
-    plan: SchoolPlan, cc: pd.DataFrame, sections: pd.DataFrame, students: pd.DataFrame,
+    plan: SchoolPlan,
+    cc: pd.DataFrame,
+    sections: pd.DataFrame,
+    students: pd.DataFrame,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Enrolments dropped on the day they began: negative sectionid, dateleft = dateenrolled."""
@@ -694,99 +889,113 @@ def _dropped_enrolments(
         return cc.iloc[:0].assign(dropped=True)
     count = _sample_count(len(students), 0.03)
     chosen = np.sort(rng.choice(len(students), size=count, replace=False))
-    picks = pd.DataFrame({
-        "studentid": students["id"].to_numpy()[chosen],
-        "course_index": rng.choice(courses, size=len(chosen)),
-    })
+    picks = pd.DataFrame(
+        {
+            "studentid": students["id"].to_numpy()[chosen],
+            "course_index": rng.choice(courses, size=len(chosen)),
+        }
+    )
     counts = sections.groupby("course_index")["section_index"].size().rename("section_count")
-    first_enrolment = (
-        cc.sort_values(["studentid", "course_index", "dateenrolled"], kind="stable")
-        .drop_duplicates(["studentid", "course_index"])
+    first_enrolment = cc.sort_values(["studentid", "course_index", "dateenrolled"], kind="stable").drop_duplicates(
+        ["studentid", "course_index"]
     )
     dropped = picks.merge(first_enrolment, on=["studentid", "course_index"]).merge(
         counts, left_on="course_index", right_index=True
     )
     return dropped.assign(
-        section_index=_other_section(
-            dropped["section_index"].to_numpy(), dropped["section_count"].to_numpy(), rng
-        ),
+        section_index=_other_section(dropped["section_index"].to_numpy(), dropped["section_count"].to_numpy(), rng),
         dateleft=dropped["dateenrolled"],
         dropped=True,
     )[["studentid", "course_index", "section_index", "dateenrolled", "dateleft", "dropped"]]
 
 
 def _school_setup(
-    plan: SchoolPlan, year: SchoolYear, ids: dict[str, _IdRange], students_per_school: int,
+    plan: SchoolPlan,
+    year: SchoolYear,
+    ids: dict[str, _IdRange],
+    students_per_school: int,
     rng: np.random.Generator,
 ) -> SchoolSetup:
     """All setup tables of one school and the context its attendance is drawn from."""
-    period = pd.DataFrame({
-        "id": ids["period"].take(len(PERIODS)),
-        "schoolid": plan.number,
-        "year_id": year.yearid,
-        "period_number": [number for number, _, _ in PERIODS],
-        "name": [name for _, name, _ in PERIODS],
-        "abbreviation": [abbreviation for _, _, abbreviation in PERIODS],
-        "sort_order": [number + 1 for number, _, _ in PERIODS],
-    })
+    period = pd.DataFrame(
+        {
+            "id": ids["period"].take(len(PERIODS)),
+            "schoolid": plan.number,
+            "year_id": year.yearid,
+            "period_number": [number for number, _, _ in PERIODS],
+            "name": [name for _, name, _ in PERIODS],
+            "abbreviation": [abbreviation for _, _, abbreviation in PERIODS],
+            "sort_order": [number + 1 for number, _, _ in PERIODS],
+        }
+    )
     period_ids = dict(zip(period["period_number"], period["id"], strict=True))
-    cycle_day = pd.DataFrame({
-        "id": ids["cycle_day"].take(2),
-        "schoolid": plan.number,
-        "year_id": year.yearid,
-        "letter": ["A", "B"],
-        "day_number": [1, 2],
-        "abbreviation": ["A", "B"],
-    })
+    cycle_day = pd.DataFrame(
+        {
+            "id": ids["cycle_day"].take(2),
+            "schoolid": plan.number,
+            "year_id": year.yearid,
+            "letter": ["A", "B"],
+            "day_number": [1, 2],
+            "abbreviation": ["A", "B"],
+        }
+    )
     letter_ids = dict(zip(cycle_day["letter"], cycle_day["id"], strict=True))
     bell_schedule, items = _bell_schedules(plan, year, ids, period_ids)
     schedule_ids = dict(zip(bell_schedule["name"], bell_schedule["id"], strict=True))
     calendar = _calendar_day(plan, year, ids, schedule_ids, letter_ids)
     school_days = calendar.loc[calendar["insession"] == 1, "date_value"].to_numpy()
     students, changers = _students(plan, year, school_days, ids, students_per_school, rng)
-    sections, section_meeting, cc = _sections_and_enrolments(
-        plan, year, students, changers, school_days, ids, rng
+    sections, section_meeting, cc = _sections_and_enrolments(plan, year, students, changers, school_days, ids, rng)
+    codes = pd.DataFrame(
+        {
+            "id": ids["attendance_code"].take(len(CODES)),
+            "schoolid": plan.number,
+            "yearid": year.yearid,
+            "att_code": pd.array([plan.present_att_code if key == "P" else key for key, _, _ in CODES], dtype="str"),
+            "description": [description for _, description, _ in CODES],
+            "presence_status_cd": [presence for _, _, presence in CODES],
+            "sortorder": np.arange(1, len(CODES) + 1),
+            "code_key": [key for key, _, _ in CODES],
+        }
     )
-    codes = pd.DataFrame({
-        "id": ids["attendance_code"].take(len(CODES)),
-        "schoolid": plan.number,
-        "yearid": year.yearid,
-        "att_code": pd.array(
-            [plan.present_att_code if key == "P" else key for key, _, _ in CODES], dtype="str"
-        ),
-        "description": [description for _, description, _ in CODES],
-        "presence_status_cd": [presence for _, _, presence in CODES],
-        "sortorder": np.arange(1, len(CODES) + 1),
-        "code_key": [key for key, _, _ in CODES],
-    })
 
-    mode = np.where(
-        calendar["date_value"] < _day(year.spring_first_day), plan.fall_mode, plan.spring_mode
-    )
-    bridges = items.loc[items["daily_attendance_code"] == 1].rename(columns={
-        "period_id": "bridge_period_id",
-        "daily_time_in_default": "time_in_default",
-        "daily_time_out_default": "time_out_default",
-    })[["bell_schedule_id", "bridge_period_id", "time_in_default", "time_out_default"]]
+    mode = np.where(calendar["date_value"] < _day(year.spring_first_day), plan.fall_mode, plan.spring_mode)
+    bridges = items.loc[items["daily_attendance_code"] == 1].rename(
+        columns={
+            "period_id": "bridge_period_id",
+            "daily_time_in_default": "time_in_default",
+            "daily_time_out_default": "time_out_default",
+        }
+    )[["bell_schedule_id", "bridge_period_id", "time_in_default", "time_out_default"]]
     days = (
         calendar.assign(mode=mode)
         .loc[lambda f: f["insession"] == 1]
         .rename(columns={"date_value": "att_date", "id": "calendar_dayid"})
         .astype({"bell_schedule_id": "int64"})
-        .merge(bridges, on="bell_schedule_id", how="left", validate="many_to_one")
-        [["att_date", "calendar_dayid", "bell_schedule_id", "letter", "mode", "bridge_period_id",
-          "time_in_default", "time_out_default"]]
+        .merge(bridges, on="bell_schedule_id", how="left", validate="many_to_one")[
+            [
+                "att_date",
+                "calendar_dayid",
+                "bell_schedule_id",
+                "letter",
+                "mode",
+                "bridge_period_id",
+                "time_in_default",
+                "time_out_default",
+            ]
+        ]
         .reset_index(drop=True)
     )
     day_periods = (
         days[["att_date", "bell_schedule_id"]]
-        .merge(items[["bell_schedule_id", "period_id", "daily_attendance_code"]],
-               on="bell_schedule_id")
-        .merge(period[["id", "period_number", "sort_order"]].rename(columns={"id": "period_id"}),
-               on="period_id", validate="many_to_one")
+        .merge(items[["bell_schedule_id", "period_id", "daily_attendance_code"]], on="bell_schedule_id")
+        .merge(
+            period[["id", "period_number", "sort_order"]].rename(columns={"id": "period_id"}),
+            on="period_id",
+            validate="many_to_one",
+        )
         .assign(is_bridge=lambda f: f["daily_attendance_code"] == 1)
-        .rename(columns={"period_id": "periodid"})
-        [["att_date", "period_number", "periodid", "sort_order", "is_bridge"]]
+        .rename(columns={"period_id": "periodid"})[["att_date", "period_number", "periodid", "sort_order", "is_bridge"]]
     )
     slots = (
         cc.loc[cc["sectionid"] > 0, ["id", "studentid", "sectionid", "dateenrolled", "dateleft"]]
@@ -795,7 +1004,8 @@ def _school_setup(
         .drop(columns="sectionid")
     )
     days_off = (
-        calendar.assign(mode=mode).loc[lambda f: f["insession"] == 0]
+        calendar.assign(mode=mode)
+        .loc[lambda f: f["insession"] == 0]
         .rename(columns={"date_value": "att_date"})[["att_date", "mode"]]
         .reset_index(drop=True)
     )
@@ -828,8 +1038,7 @@ def _scheduled(student_days: pd.DataFrame, school: SchoolSetup) -> pd.DataFrame:
     Extra columns of ``student_days`` ride along, repeated for each scheduled period.
     """
     return (
-        student_days
-        .merge(school.days[["att_date", "letter"]], on="att_date", validate="many_to_one")
+        student_days.merge(school.days[["att_date", "letter"]], on="att_date", validate="many_to_one")
         .merge(school.day_periods, on="att_date")
         .merge(school.slots, on=["studentid", "letter", "period_number"])
         .loc[lambda f: (f["dateenrolled"] <= f["att_date"]) & (f["att_date"] < f["dateleft"])]
@@ -839,9 +1048,7 @@ def _scheduled(student_days: pd.DataFrame, school: SchoolSetup) -> pd.DataFrame:
     )
 
 
-def _draws(
-    school: SchoolSetup, mode: str, events: Mapping[str, float], rng: np.random.Generator
-) -> pd.DataFrame:
+def _draws(school: SchoolSetup, mode: str, events: Mapping[str, float], rng: np.random.Generator) -> pd.DataFrame:
     """The enrolled student-days of ``mode``'s days that drew an event, with its name."""
     days = school.days.loc[school.days["mode"] == mode, "att_date"].to_numpy()
     entry = school.students["entry"].to_numpy()[:, None]
@@ -851,37 +1058,69 @@ def _draws(
     event = np.searchsorted(np.cumsum(list(events.values())), draw, side="right")
     enrolled = (entry <= days[None, :]) & (days[None, :] < exit_)
     rows, cols = np.nonzero(enrolled & (event < len(events)))
-    return pd.DataFrame({
-        "studentid": school.students["id"].to_numpy()[rows],
-        "att_date": days[cols],
-        "event": np.asarray(list(events))[event[rows, cols]],
-    })
+    return pd.DataFrame(
+        {
+            "studentid": school.students["id"].to_numpy()[rows],
+            "att_date": days[cols],
+            "event": np.asarray(list(events))[event[rows, cols]],
+        }
+    )
 
 
 def _entries(frame: pd.DataFrame, school: SchoolSetup, **values: object) -> pd.DataFrame:
     """Attendance entries in the one internal shape every builder returns."""
     defaults: dict[str, object] = {
-        "schoolid": school.plan.number, "ccid": 0, "periodid": 0, "sort_order": 0,
-        "is_bridge": False, "entry_order": 0, "paired": False, "parent_attendanceid": 0,
-        "att_interval": 0, "time_in": pd.NA, "time_out": pd.NA,
+        "schoolid": school.plan.number,
+        "ccid": 0,
+        "periodid": 0,
+        "sort_order": 0,
+        "is_bridge": False,
+        "entry_order": 0,
+        "paired": False,
+        "parent_attendanceid": 0,
+        "att_interval": 0,
+        "time_in": pd.NA,
+        "time_out": pd.NA,
     }
     # A default fills only a column the frame lacks; an explicit value always wins.
     missing = {name: value for name, value in defaults.items() if name not in frame}
     shaped = frame.assign(**{**missing, **values})
-    return shaped[[
-        "schoolid", "studentid", "att_date", "code", "att_mode_code", "ccid", "periodid",
-        "sort_order", "is_bridge", "entry_order", "paired", "parent_attendanceid", "att_interval",
-        "source", "time_in", "time_out",
-    ]].astype({
-        "ccid": "int64", "periodid": "int64", "sort_order": "int64", "is_bridge": "bool",
-        "entry_order": "int64", "paired": "bool", "parent_attendanceid": "int64",
-        "att_interval": "int64", "time_in": "Int64", "time_out": "Int64",
-    })
+    return shaped[
+        [
+            "schoolid",
+            "studentid",
+            "att_date",
+            "code",
+            "att_mode_code",
+            "ccid",
+            "periodid",
+            "sort_order",
+            "is_bridge",
+            "entry_order",
+            "paired",
+            "parent_attendanceid",
+            "att_interval",
+            "source",
+            "time_in",
+            "time_out",
+        ]
+    ].astype(
+        {
+            "ccid": "int64",
+            "periodid": "int64",
+            "sort_order": "int64",
+            "is_bridge": "bool",
+            "entry_order": "int64",
+            "paired": "bool",
+            "parent_attendanceid": "int64",
+            "att_interval": "int64",
+            "time_in": "Int64",
+            "time_out": "Int64",
+        }
+    )
 
 
-def _pairs(
-    frame: pd.DataFrame, pairs: tuple[tuple[str, str], ...], rng: np.random.Generator
-) -> list[pd.DataFrame]:
+def _pairs(frame: pd.DataFrame, pairs: tuple[tuple[str, str], ...], rng: np.random.Generator) -> list[pd.DataFrame]:
     """Two rows per row of ``frame``, coded with a randomly chosen pair, in entry order."""
     choice = rng.integers(len(pairs), size=len(frame))
     firsts = np.array([first for first, _ in pairs])[choice]
@@ -895,20 +1134,15 @@ def _pairs(
 def _daily_entries(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFrame:
     """The Daily records of the days the school took Daily attendance."""
     draws = _draws(school, MODE_DAILY, DAILY_EVENTS, rng)
-    single = draws.loc[draws["event"] != "pair"].assign(
-        code=lambda f: f["event"], entry_order=0, paired=False
-    )
+    single = draws.loc[draws["event"] != "pair"].assign(code=lambda f: f["event"], entry_order=0, paired=False)
     records = (
         pd.concat([single, *_pairs(draws.loc[draws["event"] == "pair"], DAILY_PAIRS, rng)])
         .sort_values(["studentid", "att_date", "entry_order"], kind="stable")
         .reset_index(drop=True)
-        .merge(school.days[["att_date", "time_in_default", "time_out_default"]], on="att_date",
-               validate="many_to_one")
+        .merge(school.days[["att_date", "time_in_default", "time_out_default"]], on="att_date", validate="many_to_one")
     )
     # Tardy arrivals at a five-minute step after the bell; half days morning or afternoon.
-    timed = records["code"].isin(["T", "H"]).to_numpy() & (
-        rng.random(len(records)) < TIMED_DAILY_SHARE
-    )
+    timed = records["code"].isin(["T", "H"]).to_numpy() & (rng.random(len(records)) < TIMED_DAILY_SHARE)
     arrival_steps = rng.integers(1, 10, size=len(records))
     morning = rng.random(len(records)) < 0.5
     bell_in = records["time_in_default"].to_numpy(dtype=np.int64)
@@ -918,7 +1152,8 @@ def _daily_entries(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFram
     time_in = np.where(tardy, bell_in + 300 * arrival_steps, np.where(morning, bell_in, midday))
     time_out = np.where(tardy, bell_out, np.where(morning, midday, bell_out))
     return _entries(
-        records, school,
+        records,
+        school,
         att_mode_code=MODE_DAILY,
         source="office",
         time_in=pd.Series(time_in, index=records.index, dtype="Int64").where(timed),
@@ -946,8 +1181,7 @@ def _meeting_entries(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFr
     cut = (
         scheduled.loc[(event == "cut") & ~scheduled["is_bridge"]]
         .sort_values(["studentid", "att_date", "key"], kind="stable")
-        .loc[lambda f: f.groupby(["studentid", "att_date"]).cumcount()
-             < np.where(f["key"] < 0.4, 2, 1)]
+        .loc[lambda f: f.groupby(["studentid", "att_date"]).cumcount() < np.where(f["key"] < 0.4, 2, 1)]
         .assign(code="U", entry_order=0, paired=False)
     )
     pairs = _pairs(scheduled.loc[(event == "pair") & scheduled["is_bridge"]], MEETING_PAIRS, rng)
@@ -957,41 +1191,33 @@ def _meeting_entries(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFr
     return _entries(records, school, att_mode_code=MODE_MEETING, source="teacher")
 
 
-def _meeting_copies_of_daily(
-    school: SchoolSetup, earlier: pd.DataFrame, rng: np.random.Generator
-) -> pd.DataFrame:
+def _meeting_copies_of_daily(school: SchoolSetup, earlier: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Meeting records that daily_to_meeting would build, already there (D4)."""
     sources = earlier.loc[(earlier["att_mode_code"] == MODE_DAILY) & ~earlier["paired"]]
     sources = sources.loc[rng.random(len(sources)) < COPY_SHARE]
     sources = sources.assign(
         same_code=rng.random(len(sources)) < SAME_CODE_SHARE,
         # Some absences were also copied into one period other than the bridge period.
-        also_other_period=sources["code"].isin(ABSENT_CODES).to_numpy()
-        & (rng.random(len(sources)) < 0.3),
+        also_other_period=sources["code"].isin(ABSENT_CODES).to_numpy() & (rng.random(len(sources)) < 0.3),
     )[["studentid", "att_date", "id", "code", "same_code", "also_other_period"]]
     targets = _scheduled(sources.rename(columns={"id": "source_id"}), school)
-    other = targets.loc[~targets["is_bridge"] & targets["also_other_period"]].drop_duplicates(
-        ["studentid", "att_date"]
-    )
+    other = targets.loc[~targets["is_bridge"] & targets["also_other_period"]].drop_duplicates(["studentid", "att_date"])
     copies = pd.concat([targets.loc[targets["is_bridge"]], other]).sort_values(
         ["studentid", "att_date", "sort_order"], kind="stable"
     )
     return _copies(copies, school, MODE_MEETING)
 
 
-def _daily_copies_of_meeting(
-    school: SchoolSetup, earlier: pd.DataFrame, rng: np.random.Generator
-) -> pd.DataFrame:
+def _daily_copies_of_meeting(school: SchoolSetup, earlier: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Daily records that meeting_to_daily would build, already there (M1)."""
-    sources = earlier.loc[
-        (earlier["att_mode_code"] == MODE_MEETING) & earlier["is_bridge"] & ~earlier["paired"]
-    ]
+    sources = earlier.loc[(earlier["att_mode_code"] == MODE_MEETING) & earlier["is_bridge"] & ~earlier["paired"]]
     sources = sources.loc[rng.random(len(sources)) < COPY_SHARE]
-    sources = sources.assign(same_code=rng.random(len(sources)) < SAME_CODE_SHARE).rename(
-        columns={"id": "source_id"}
-    )[["studentid", "att_date", "source_id", "code", "same_code"]]
+    sources = sources.assign(same_code=rng.random(len(sources)) < SAME_CODE_SHARE).rename(columns={"id": "source_id"})[
+        ["studentid", "att_date", "source_id", "code", "same_code"]
+    ]
     copies = sources.merge(
-        school.days[["att_date", "time_in_default", "time_out_default"]], on="att_date",
+        school.days[["att_date", "time_in_default", "time_out_default"]],
+        on="att_date",
         validate="many_to_one",
     ).assign(ccid=0, periodid=0, sort_order=0, is_bridge=False)
     return _copies(copies, school, MODE_DAILY)
@@ -1009,7 +1235,8 @@ def _copies(copies: pd.DataFrame, school: SchoolSetup, mode: str) -> pd.DataFram
     time_out = copies.get("time_out_default", pd.Series(pd.NA, index=copies.index, dtype="Int64"))
     by_hand = "office" if mode == MODE_DAILY else "teacher"
     return _entries(
-        copies, school,
+        copies,
+        school,
         code=np.where(same, copies["code"], copies["code"].map(DIFFERENT_CODE)),
         att_mode_code=mode,
         parent_attendanceid=np.where(same, copies["source_id"], 0),
@@ -1025,48 +1252,55 @@ def _days_off_noise(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFra
     for mode, code in ((MODE_DAILY, "U"), (MODE_MEETING, "E")):
         dates = school.days_off.loc[school.days_off["mode"] == mode, "att_date"].to_numpy()
         count = min(DAYS_OFF_NOISE, len(dates))
-        picked = pd.DataFrame({
-            "att_date": np.sort(rng.choice(dates, size=count, replace=False)),
-            "studentid": school.students["id"].to_numpy()[
-                rng.integers(len(school.students), size=count)
-            ],
-        })
+        picked = pd.DataFrame(
+            {
+                "att_date": np.sort(rng.choice(dates, size=count, replace=False)),
+                "studentid": school.students["id"].to_numpy()[rng.integers(len(school.students), size=count)],
+            }
+        )
         if mode == MODE_DAILY:
             enrolled = picked.merge(school.students, left_on="studentid", right_on="id")
-            enrolled = enrolled.loc[(enrolled["entry"] <= enrolled["att_date"])
-                                    & (enrolled["att_date"] < enrolled["exit"])]
-            noise.append(
-                _entries(enrolled.assign(code=code), school, att_mode_code=mode, source="office")
-            )
+            enrolled = enrolled.loc[
+                (enrolled["entry"] <= enrolled["att_date"]) & (enrolled["att_date"] < enrolled["exit"])
+            ]
+            noise.append(_entries(enrolled.assign(code=code), school, att_mode_code=mode, source="office"))
             continue
         # A Meeting record needs a real enrolment and period: period 1 as on an A day.
         periods, slots = school.day_periods, school.slots
         first_period = periods.loc[periods["period_number"] == 1, "periodid"].iloc[0]
         slots = slots.loc[(slots["letter"] == "A") & (slots["period_number"] == 1)]
         enrolled = picked.merge(slots, on="studentid")
-        enrolled = enrolled.loc[(enrolled["dateenrolled"] <= enrolled["att_date"])
-                                & (enrolled["att_date"] < enrolled["dateleft"])]
-        noise.append(_entries(
-            enrolled.assign(code=code), school, att_mode_code=mode, periodid=first_period,
-            sort_order=2, source="teacher",
-        ))
+        enrolled = enrolled.loc[
+            (enrolled["dateenrolled"] <= enrolled["att_date"]) & (enrolled["att_date"] < enrolled["dateleft"])
+        ]
+        noise.append(
+            _entries(
+                enrolled.assign(code=code),
+                school,
+                att_mode_code=mode,
+                periodid=first_period,
+                sort_order=2,
+                source="teacher",
+            )
+        )
     return pd.concat(noise, ignore_index=True)
 
 
 def _other_mode_noise(school: SchoolSetup, rng: np.random.Generator) -> pd.DataFrame:
     """A few ATT_ModeInterval records on school days, which the bridge must ignore."""
-    student_days = pd.DataFrame({
-        "studentid": school.students["id"].to_numpy()[
-            rng.integers(len(school.students), size=OTHER_MODE_NOISE)
-        ],
-        "att_date": school.days["att_date"].to_numpy()[
-            rng.integers(len(school.days), size=OTHER_MODE_NOISE)
-        ],
-    }).drop_duplicates()
+    student_days = pd.DataFrame(
+        {
+            "studentid": school.students["id"].to_numpy()[rng.integers(len(school.students), size=OTHER_MODE_NOISE)],
+            "att_date": school.days["att_date"].to_numpy()[rng.integers(len(school.days), size=OTHER_MODE_NOISE)],
+        }
+    ).drop_duplicates()
     picked = _scheduled(student_days, school).drop_duplicates(["studentid", "att_date"])
     return _entries(
-        picked.assign(code="T"), school,
-        att_mode_code=MODE_INTERVAL, att_interval=1, source="teacher",
+        picked.assign(code="T"),
+        school,
+        att_mode_code=MODE_INTERVAL,
+        att_interval=1,
+        source="teacher",
     )
 
 
@@ -1080,13 +1314,17 @@ def _numbered(entries: pd.DataFrame, first_id: int) -> pd.DataFrame:
 
 
 def _attendance(
-    schools: Sequence[SchoolSetup], calendar_day: pd.DataFrame, codes: pd.DataFrame,
-    year: SchoolYear, rng: np.random.Generator,
+    schools: Sequence[SchoolSetup],
+    calendar_day: pd.DataFrame,
+    codes: pd.DataFrame,
+    year: SchoolYear,
+    rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """attendance and attendance_time: records first, then later copies and noise."""
     first = _numbered(
-        pd.concat([frame for school in schools
-                   for frame in (_daily_entries(school, rng), _meeting_entries(school, rng))]),
+        pd.concat(
+            [frame for school in schools for frame in (_daily_entries(school, rng), _meeting_entries(school, rng))]
+        ),
         ID_BASES["attendance"] + 1,
     )
     later = []
@@ -1098,18 +1336,13 @@ def _attendance(
             _days_off_noise(school, rng),
             _other_mode_noise(school, rng),
         ]
-    records = pd.concat(
-        [first, _numbered(pd.concat(later), int(first["id"].max()) + 1)], ignore_index=True
-    )
+    records = pd.concat([first, _numbered(pd.concat(later), int(first["id"].max()) + 1)], ignore_index=True)
     calendar_ids = calendar_day[["schoolid", "date_value", "id"]].rename(
         columns={"date_value": "att_date", "id": "calendar_dayid"}
     )
-    code_ids = codes[["schoolid", "code_key", "id"]].rename(
-        columns={"code_key": "code", "id": "attendance_codeid"}
-    )
-    records = (
-        records.merge(calendar_ids, on=["schoolid", "att_date"], how="left", validate="many_to_one")
-        .merge(code_ids, on=["schoolid", "code"], how="left", validate="many_to_one")
+    code_ids = codes[["schoolid", "code_key", "id"]].rename(columns={"code_key": "code", "id": "attendance_codeid"})
+    records = records.merge(calendar_ids, on=["schoolid", "att_date"], how="left", validate="many_to_one").merge(
+        code_ids, on=["schoolid", "code"], how="left", validate="many_to_one"
     )
     if records[["calendar_dayid", "attendance_codeid"]].isna().any().any():
         raise AssertionError("a demo attendance record has no calendar day or code")
@@ -1123,24 +1356,28 @@ def _attendance(
     excused_by_office = (records["code"] == "E").to_numpy() & (source == "office")
     commented = excused_by_office & (rng.random(len(records)) < 0.25)
     comment = EXCUSE_COMMENTS[rng.integers(len(EXCUSE_COMMENTS), size=len(records))]
-    attendance = records.assign(
-        yearid=year.yearid,
-        att_comment=pd.Series(comment, index=records.index, dtype="str").where(commented),
-        ip_address=np.where(
-            bridge, "", IP_ADDRESSES[rng.integers(len(IP_ADDRESSES), size=len(records))]
-        ),
-        whomodifiedid=np.where(bridge, 0, staff),
-        whomodifiedtype=np.where(source == "teacher", "T", "S"),
-    ).sort_values("id").reset_index(drop=True)
+    attendance = (
+        records.assign(
+            yearid=year.yearid,
+            att_comment=pd.Series(comment, index=records.index, dtype="str").where(commented),
+            ip_address=np.where(bridge, "", IP_ADDRESSES[rng.integers(len(IP_ADDRESSES), size=len(records))]),
+            whomodifiedid=np.where(bridge, 0, staff),
+            whomodifiedtype=np.where(source == "teacher", "T", "S"),
+        )
+        .sort_values("id")
+        .reset_index(drop=True)
+    )
     timed = attendance.loc[attendance["time_in"].notna()]
-    attendance_time = pd.DataFrame({
-        "attendanceid": timed["id"].to_numpy(),
-        "time_in": timed["time_in"].to_numpy(dtype=np.int64),
-        "time_out": timed["time_out"].to_numpy(dtype=np.int64),
-        "total_minutes": (timed["time_out"] - timed["time_in"]).to_numpy(dtype=np.int64) // 60,
-        "ip_address": timed["ip_address"].to_numpy(),
-        "whomodifiedid": timed["whomodifiedid"].to_numpy(),
-    })
+    attendance_time = pd.DataFrame(
+        {
+            "attendanceid": timed["id"].to_numpy(),
+            "time_in": timed["time_in"].to_numpy(dtype=np.int64),
+            "time_out": timed["time_out"].to_numpy(dtype=np.int64),
+            "total_minutes": (timed["time_out"] - timed["time_in"]).to_numpy(dtype=np.int64) // 60,
+            "ip_address": timed["ip_address"].to_numpy(),
+            "whomodifiedid": timed["whomodifiedid"].to_numpy(),
+        }
+    )
     return attendance, attendance_time
 
 
@@ -1149,9 +1386,7 @@ def _prefs(year: SchoolYear, ids: dict[str, _IdRange]) -> pd.DataFrame:
     rows = [
         (plan.number, yearid, name, value)
         for plan in SCHOOL_PLANS
-        for yearid, settings in (
-            (year.yearid - 1, plan.prefs_last_year), (year.yearid, plan.prefs_now)
-        )
+        for yearid, settings in ((year.yearid - 1, plan.prefs_last_year), (year.yearid, plan.prefs_now))
         for name, value in settings
     ] + [
         (DISTRICT_OFFICE_SCHOOL_NUMBER, year.yearid, name, "0")
@@ -1161,9 +1396,7 @@ def _prefs(year: SchoolYear, ids: dict[str, _IdRange]) -> pd.DataFrame:
     return prefs.assign(id=ids["prefs"].take(len(prefs)))
 
 
-def demo_district_tables(
-    students_per_school: int = 300, seed: int = 7, yearid: int = 35
-) -> dict[str, pd.DataFrame]:
+def demo_district_tables(students_per_school: int = 300, seed: int = 7, yearid: int = 35) -> dict[str, pd.DataFrame]:
     """Every SIS table of the demo district as frames (COPY_COLUMNS plus helper columns)."""
     if not 1 <= students_per_school <= MAX_STUDENTS_PER_SCHOOL:
         raise ValueError(f"students_per_school must be 1 to {MAX_STUDENTS_PER_SCHOOL}")
@@ -1172,26 +1405,27 @@ def demo_district_tables(
     rng = np.random.default_rng(seed)
     year = SchoolYear.for_yearid(yearid)
     ids = {table: _IdRange(base) for table, base in ID_BASES.items()}
-    schools_frame = pd.DataFrame({
-        "id": ids["schools"].take(len(SCHOOL_PLANS)),
-        "school_number": [plan.number for plan in SCHOOL_PLANS],
-        "name": [plan.name for plan in SCHOOL_PLANS],
-        "abbreviation": [plan.abbreviation for plan in SCHOOL_PLANS],
-        "low_grade": [plan.grades[0] for plan in SCHOOL_PLANS],
-        "high_grade": [plan.grades[1] for plan in SCHOOL_PLANS],
-    })
+    schools_frame = pd.DataFrame(
+        {
+            "id": ids["schools"].take(len(SCHOOL_PLANS)),
+            "school_number": [plan.number for plan in SCHOOL_PLANS],
+            "name": [plan.name for plan in SCHOOL_PLANS],
+            "abbreviation": [plan.abbreviation for plan in SCHOOL_PLANS],
+            "low_grade": [plan.grades[0] for plan in SCHOOL_PLANS],
+            "high_grade": [plan.grades[1] for plan in SCHOOL_PLANS],
+        }
+    )
     prefs = _prefs(year, ids)
     schools = [_school_setup(plan, year, ids, students_per_school, rng) for plan in SCHOOL_PLANS]
     tables = {
-        name: pd.concat([school.tables[name] for school in schools], ignore_index=True)
-        for name in schools[0].tables
+        name: pd.concat([school.tables[name] for school in schools], ignore_index=True) for name in schools[0].tables
     }
-    attendance, attendance_time = _attendance(
-        schools, tables["calendar_day"], tables["attendance_code"], year, rng
-    )
+    attendance, attendance_time = _attendance(schools, tables["calendar_day"], tables["attendance_code"], year, rng)
     tables |= {
-        "schools": schools_frame, "prefs": prefs,
-        "attendance": attendance, "attendance_time": attendance_time,
+        "schools": schools_frame,
+        "prefs": prefs,
+        "attendance": attendance,
+        "attendance_time": attendance_time,
     }
     return {name: tables[name] for name in SIS_TABLES}
 
@@ -1203,14 +1437,22 @@ def _use_schema(conn: psycopg.Connection, schema: str) -> None:
 
 def _copy_text(frame: pd.DataFrame) -> str:
     """The rows of ``frame`` in COPY's text format (tab-separated, \\N for NULL)."""
-    text_columns = [name for name in frame.columns if not pd.api.types.is_numeric_dtype(frame[name])
-                    and not pd.api.types.is_datetime64_any_dtype(frame[name])]
+    text_columns = [
+        name
+        for name in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_datetime64_any_dtype(frame[name])
+    ]
     for name in text_columns:
         if frame[name].str.contains(r"[\t\n\r\\]", regex=True, na=False).any():
             raise ValueError(f"column {name} holds a character that COPY's text format escapes")
     return frame.to_csv(
-        sep="\t", header=False, index=False, na_rep="\\N", date_format="%Y-%m-%d",
-        lineterminator="\n", quoting=csv.QUOTE_NONE,
+        sep="\t",
+        header=False,
+        index=False,
+        na_rep="\\N",
+        date_format="%Y-%m-%d",
+        lineterminator="\n",
+        quoting=csv.QUOTE_NONE,
     )
 
 
@@ -1242,7 +1484,11 @@ def create_sis_schema(conn: psycopg.Connection, schema: str) -> None:
 
 
 def generate_demo_district(
-    conn: psycopg.Connection, schema: str, *, students_per_school: int = 300, seed: int = 7,
+    conn: psycopg.Connection,
+    schema: str,
+    *,
+    students_per_school: int = 300,
+    seed: int = 7,
     yearid: int = 35,
 ) -> DemoDistrict:
     """Fill the empty SIS tables of ``schema`` with the demo district, in one transaction."""
@@ -1277,15 +1523,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Build the demo district in the SIS database (AIRFLOW_CONN_SIS_DB, or an "
         "embedded PostgreSQL when it is unset).",
     )
-    parser.add_argument(
-        "--students", type=int, default=300, help="students per school (default 300)"
-    )
+    parser.add_argument("--students", type=int, default=300, help="students per school (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--schema", default=DEFAULT_SIS_SCHEMA, help="target schema (default public)")
     parser.add_argument(
-        "--schema", default=DEFAULT_SIS_SCHEMA, help="target schema (default public)"
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=PROJECT_ROOT / ".demo" / "pgdata",
+        "--data-dir",
+        type=Path,
+        default=PROJECT_ROOT / ".demo" / "pgdata",
         help="data folder of the embedded PostgreSQL (default .demo/pgdata)",
     )
     args = parser.parse_args(argv)
@@ -1303,13 +1547,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         with conn.transaction():
-            conn.execute(
-                sql.SQL(load_sql("demo/create_schema")).format(schema=sql.Identifier(args.schema))
-            )
+            conn.execute(sql.SQL(load_sql("demo/create_schema")).format(schema=sql.Identifier(args.schema)))
             create_sis_schema(conn, args.schema)
-            district = generate_demo_district(
-                conn, args.schema, students_per_school=args.students, seed=args.seed
-            )
+            district = generate_demo_district(conn, args.schema, students_per_school=args.students, seed=args.seed)
     print(
         f"Demo district in schema {district.schema!r}: schools "
         f"{', '.join(map(str, district.school_numbers))}, yearid {district.yearid}, "

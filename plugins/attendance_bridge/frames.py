@@ -109,9 +109,7 @@ class SchoolFrames:
         """Normalise raw tables (extra columns dropped, dtypes made explicit)."""
         expected = {field.name for field in fields(cls)}
         if set(tables) != expected:
-            raise ValueError(
-                f"SchoolFrames needs exactly the tables {sorted(expected)}, got {sorted(tables)}"
-            )
+            raise ValueError(f"SchoolFrames needs exactly the tables {sorted(expected)}, got {sorted(tables)}")
         return cls(**{name: normalised_frame(name, frame) for name, frame in tables.items()})
 
 

@@ -102,16 +102,20 @@ def _yearid(value: object, school: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InvalidParameter("year", f"must be a yearid such as 35 or a school year such as \"2025-2026\", not {value!r}")
+        raise InvalidParameter(
+            "year", f'must be a yearid such as 35 or a school year such as "2025-2026", not {value!r}'
+        )
     if isinstance(value, str):
         match = _SCHOOL_YEAR.fullmatch(value.strip())
         if match is None or int(match[2]) != int(match[1]) + 1:
             raise InvalidParameter(
-                "year", f"{value!r} is not a school year; write two consecutive years, such as \"2025-2026\""
+                "year", f'{value!r} is not a school year; write two consecutive years, such as "2025-2026"'
             )
         value = int(match[1]) - YEARID_OFFSET
     if not isinstance(value, int):
-        raise InvalidParameter("year", f"must be a yearid such as 35 or a school year such as \"2025-2026\", not {value!r}")
+        raise InvalidParameter(
+            "year", f'must be a yearid such as 35 or a school year such as "2025-2026", not {value!r}'
+        )
     if value < FIRST_YEARID:
         raise PreconditionFailed(
             "P2", school, f"school years before 2004-2005 cannot be synchronized (year {_school_year(value)})"
@@ -175,19 +179,21 @@ def school_and_range(
             {"school_number": school, "day": logical_date},
         ).fetchone()
         if term is None:
-            raise PreconditionFailed("P2", school, f"no year term of this school contains {logical_date}; give the year")
+            raise PreconditionFailed(
+                "P2", school, f"no year term of this school contains {logical_date}; give the year"
+            )
     else:
         term = conn.execute(
             sql.SQL(load_sql("parameters/select_year_term_of")).format(schema=identifier),
             {"school_number": school, "yearid": parameters.yearid},
         ).fetchone()
         if term is None:
-            raise PreconditionFailed(
-                "P2", school, f"the school has no year term for {_school_year(parameters.yearid)}"
-            )
+            raise PreconditionFailed("P2", school, f"the school has no year term for {_school_year(parameters.yearid)}")
     yearid, first_day, last_day = term
     if yearid < FIRST_YEARID:
-        raise PreconditionFailed("P2", school, f"school years before 2004-2005 cannot be synchronized ({_school_year(yearid)})")
+        raise PreconditionFailed(
+            "P2", school, f"school years before 2004-2005 cannot be synchronized ({_school_year(yearid)})"
+        )
     start = parameters.start_date or first_day
     end = parameters.end_date or last_day
     if start > end:

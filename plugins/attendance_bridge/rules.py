@@ -91,9 +91,7 @@ def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFram
 
     no_schedule = days.loc[days["bell_schedule_id"].isna(), "att_date"]
     if not no_schedule.empty:
-        raise PreconditionFailed(
-            "P5", school, f"the in-session day {_day(no_schedule.min())} has no bell schedule"
-        )
+        raise PreconditionFailed("P5", school, f"the in-session day {_day(no_schedule.min())} has no bell schedule")
     letters = frames.cycle_day.rename(columns={"id": "cycle_day_id"}).astype({"cycle_day_id": "Int64"})
     days = days.merge(letters, on="cycle_day_id", how="left", validate="many_to_one")
     no_letter = days.loc[days["letter"].isna(), "att_date"]
@@ -143,9 +141,7 @@ def _bridge_items(frames: SchoolFrames, request: BridgeRequest, days: pd.DataFra
         row = wrong.iloc[0]
         count = int(row["bridge_items"])
         problem = "has no bridge period" if count == 0 else f"has {count} bridge periods, not one"
-        raise PreconditionFailed(
-            "P5", school, f"{_schedule(row)}, used on {_day(row['first_day'])}, {problem}"
-        )
+        raise PreconditionFailed("P5", school, f"{_schedule(row)}, used on {_day(row['first_day'])}, {problem}")
 
     bridges = used.merge(bridge_items, on="bell_schedule_id", validate="one_to_one")
     no_period = bridges.loc[~bridges["period_id"].isin(frames.period["id"])]
@@ -259,9 +255,7 @@ def missing_daily_records(frames: SchoolFrames, request: BridgeRequest) -> Bridg
         suffixes=("", "_kept"),
         validate="many_to_one",
     )
-    conflicts = _conflict_report(
-        "M2", losers.loc[losers["attendance_codeid"] != losers["attendance_codeid_kept"]]
-    )
+    conflicts = _conflict_report("M2", losers.loc[losers["attendance_codeid"] != losers["attendance_codeid_kept"]])
 
     # M3: a Daily record with the bridge item's default times.
     records = built.assign(
@@ -382,9 +376,7 @@ def bridge_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult
 def _records_of_mode(frames: SchoolFrames, request: BridgeRequest, mode: str) -> pd.DataFrame:
     """Every record of the school in ``mode``, whatever its day: what already exists."""
     attendance = frames.attendance
-    return attendance.loc[
-        (attendance["schoolid"] == request.school_number) & (attendance["att_mode_code"] == mode)
-    ]
+    return attendance.loc[(attendance["schoolid"] == request.school_number) & (attendance["att_mode_code"] == mode)]
 
 
 def _conflict_report(rule: str, losers: pd.DataFrame) -> pd.DataFrame:

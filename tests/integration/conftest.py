@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.embedded import SisConnection
+from psycopg import sql
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ from datetime import date
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from attendance_bridge.demo_district import (
     SCHEMA_STATEMENTS,
     SIS_TABLES,
@@ -26,6 +24,7 @@ from attendance_bridge.demo_district import (
 )
 from attendance_bridge.embedded import SisConnection
 from attendance_bridge.settings import SIS_CONN_ENV, SQL_DIR
+from psycopg import sql
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +120,8 @@ def test_id_defaults_continue_after_the_demo_rows_and_allow_duplicates(district:
         assert first[0] == built.row_counts["attendance"] + 1
         assert first[2:] == ("", 0)  # the unknown columns took their defaults
         time_id = scalar(
-            conn, "INSERT INTO attendance_time (attendanceid) VALUES (%(id)s) RETURNING id",
+            conn,
+            "INSERT INTO attendance_time (attendanceid) VALUES (%(id)s) RETURNING id",
             {"id": first[1]},
         )
         assert time_id == built.row_counts["attendance_time"] + 1
@@ -130,9 +130,7 @@ def test_id_defaults_continue_after_the_demo_rows_and_allow_duplicates(district:
 # --- determinism and size -----------------------------------------------------------------
 
 
-def test_same_seed_gives_identical_tables(
-    district: District, sis_conn: psycopg.Connection, sis_schema: str
-) -> None:
+def test_same_seed_gives_identical_tables(district: District, sis_conn: psycopg.Connection, sis_schema: str) -> None:
     conn, built = district
     create_sis_schema(sis_conn, sis_schema)
     again = generate_demo_district(sis_conn, sis_schema, students_per_school=STUDENTS, seed=SEED)
@@ -182,9 +180,7 @@ def test_year_follows_yearid() -> None:
 
 def test_prefs_describe_the_switch_and_the_district_office(district: District) -> None:
     conn, _ = district
-    rows = conn.execute(
-        "SELECT schoolid, name, value FROM prefs WHERE yearid = 35 ORDER BY schoolid, name"
-    ).fetchall()
+    rows = conn.execute("SELECT schoolid, name, value FROM prefs WHERE yearid = 35 ORDER BY schoolid, name").fetchall()
     assert rows == [
         (0, "ATT_MeetingDailyBridge", "0"),
         (0, "ATT_RecordModeDaily", "0"),
@@ -212,8 +208,7 @@ def test_terms_are_the_year_and_two_semesters(district: District) -> None:
 
 @pytest.mark.parametrize(
     "day",
-    [date(2025, 9, 1), date(2025, 11, 27), date(2025, 12, 24), date(2026, 1, 19),
-     date(2026, 3, 25)],
+    [date(2025, 9, 1), date(2025, 11, 27), date(2025, 12, 24), date(2026, 1, 19), date(2026, 3, 25)],
     ids=["labor-day", "thanksgiving", "winter-break", "mlk-day", "spring-break"],
 )
 def test_holidays_are_weekdays_off(district: District, day: date) -> None:
@@ -255,9 +250,7 @@ def test_school_days_alternate_a_and_b(district: District) -> None:
 
 
 @pytest.mark.parametrize("school", [100, 200])
-def test_two_schedules_in_use_with_different_bridge_periods(
-    district: District, school: int
-) -> None:
+def test_two_schedules_in_use_with_different_bridge_periods(district: District, school: int) -> None:
     conn, _ = district
     query = f"""
         SELECT b.name, bridge.period_number, count(*)
@@ -373,8 +366,9 @@ def test_each_school_recorded_one_method_per_semester(district: District) -> Non
         WHERE d.insession = 1 AND a.att_mode_code IN ('ATT_ModeDaily', 'ATT_ModeMeeting')
         GROUP BY 1, 2, 3
     """
-    count = {(school, spring, mode[8:]): n for school, spring, mode, n in
-             conn.execute(query, {"switch": SWITCH}).fetchall()}
+    count = {
+        (school, spring, mode[8:]): n for school, spring, mode, n in conn.execute(query, {"switch": SWITCH}).fetchall()
+    }
     # The other mode holds only the few copies a bridge or a person made.
     assert count[100, False, "Daily"] > 5 * count[100, True, "Daily"]
     assert count[100, True, "Meeting"] > 20 * count[100, False, "Meeting"]
@@ -540,13 +534,9 @@ EXISTING_COPY = f"""
     [(100, False), (100, True), (200, False), (200, True)],
     ids=["100-fall-daily", "100-spring-meeting", "200-fall-meeting", "200-spring-daily"],
 )
-def test_some_records_already_exist_in_the_other_mode(
-    district: District, school: int, spring: bool
-) -> None:
+def test_some_records_already_exist_in_the_other_mode(district: District, school: int, spring: bool) -> None:
     conn, _ = district
-    same, different = conn.execute(
-        EXISTING_COPY, {"school": school, "switch": SWITCH, "spring": spring}
-    ).fetchone()
+    same, different = conn.execute(EXISTING_COPY, {"school": school, "switch": SWITCH, "spring": spring}).fetchone()
     assert same > 0 and different > 0
 
 
@@ -576,7 +566,9 @@ def fresh_schema_name(sis_conn: psycopg.Connection) -> Iterator[str]:
 
 
 def test_command_line_builds_a_district_then_refuses_to_overwrite_it(
-    sis_server: SisConnection, fresh_schema_name: str, monkeypatch: pytest.MonkeyPatch,
+    sis_server: SisConnection,
+    fresh_schema_name: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(SIS_CONN_ENV, sis_server.airflow_json())
@@ -590,7 +582,5 @@ def test_command_line_builds_a_district_then_refuses_to_overwrite_it(
     refused = capsys.readouterr()
     assert "already holds SIS tables" in refused.err and refused.out == ""
     with psycopg.connect(**sis_server.conninfo_kwargs()) as conn:
-        query = sql.SQL("SELECT count(*) FROM {}").format(
-            sql.Identifier(fresh_schema_name, "students")
-        )
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(fresh_schema_name, "students"))
         assert scalar(conn, query) == 40

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.parameters import parse_run_parameters, school_and_range
 
@@ -37,10 +36,21 @@ def test_explicit_year_and_range(district) -> None:
     ("conf", "logical_date", "message"),
     [
         ({"school_number": 300}, IN_THE_YEAR, r"P1 failed for school 300: there is no school with number 300"),
-        ({"school_number": 100, "year": 36}, IN_THE_YEAR, r"P2 failed for school 100: the school has no year term for 2026-2027"),
-        ({"school_number": 100}, date(2027, 1, 4), r"P2 failed for school 100: no year term of this school contains 2027-01-04"),
-        ({"school_number": 100, "start_date": "2025-08-01"}, IN_THE_YEAR,
-         r"the dates 2025-08-01 to 2026-06-05 are not inside the 2025-2026 year term \(2025-08-18 to 2026-06-05\)"),
+        (
+            {"school_number": 100, "year": 36},
+            IN_THE_YEAR,
+            r"P2 failed for school 100: the school has no year term for 2026-2027",
+        ),
+        (
+            {"school_number": 100},
+            date(2027, 1, 4),
+            r"P2 failed for school 100: no year term of this school contains 2027-01-04",
+        ),
+        (
+            {"school_number": 100, "start_date": "2025-08-01"},
+            IN_THE_YEAR,
+            r"the dates 2025-08-01 to 2026-06-05 are not inside the 2025-2026 year term \(2025-08-18 to 2026-06-05\)",
+        ),
         ({"school_number": 100, "end_date": "2026-07-01"}, IN_THE_YEAR, "not inside the 2025-2026 year term"),
     ],
     ids=["unknown-school", "no-year-term", "logical-date-outside", "start-before-term", "end-after-term"],

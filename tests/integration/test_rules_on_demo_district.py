@@ -12,7 +12,6 @@ from datetime import date
 import pandas as pd
 import psycopg
 import pytest
-
 from attendance_bridge.extract import read_school_frames
 from attendance_bridge.frames import BridgeRequest
 from attendance_bridge.rules import BridgeResult, bridge_records
@@ -130,7 +129,9 @@ SELECT count(*) FILTER (WHERE NOT exists_already), count(*) FILTER (WHERE exists
 """
 
 
-def run(district: tuple[psycopg.Connection, str], school: int, direction: str, absent_periods: str = "all_periods") -> BridgeResult:
+def run(
+    district: tuple[psycopg.Connection, str], school: int, direction: str, absent_periods: str = "all_periods"
+) -> BridgeResult:
     """Read the school's tables back and run the engine over the whole year."""
     conn, schema = district
     request = BridgeRequest(school, 35, direction, absent_periods, YEAR_START, YEAR_END)
@@ -145,8 +146,18 @@ def count_violations(conn: psycopg.Connection, records: pd.DataFrame, query: str
         " parent_attendanceid bigint, time_in integer, time_out integer)"
     )
     try:
-        columns = ["studentid", "schoolid", "att_date", "calendar_dayid", "attendance_codeid", "ccid", "periodid",
-                   "parent_attendanceid", "time_in", "time_out"]
+        columns = [
+            "studentid",
+            "schoolid",
+            "att_date",
+            "calendar_dayid",
+            "attendance_codeid",
+            "ccid",
+            "periodid",
+            "parent_attendanceid",
+            "time_in",
+            "time_out",
+        ]
         rows = records.loc[:, columns].astype(object).where(records.loc[:, columns].notna(), None)
         rows = rows.assign(att_date=records["att_date"].dt.date)
         with conn.cursor() as cursor, cursor.copy(f"COPY candidates ({', '.join(columns)}) FROM STDIN") as copy:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pandas.testing as pdt
-
 from attendance_bridge.rules import missing_meeting_records
+
 from tests.rules.tiny_school import (
     EXCUSED,
     HR,
@@ -105,9 +105,11 @@ def test_d6_two_daily_records_for_one_meeting_record_lowest_id_wins() -> None:
         [(1, MON, EXCUSED, 9001, HR, 4), (1, MON, EXCUSED, 9002, P1, 4), (1, MON, EXCUSED, 9003, P2, 4)]
     )
     pdt.assert_frame_equal(result.records, expected)
-    assert result.conflicts.loc[:, ["rule", "kept_attendance_id", "other_attendance_id", "other_attendance_codeid"]].to_dict(
-        "records"
-    ) == [{"rule": "D6", "kept_attendance_id": 4, "other_attendance_id": 7, "other_attendance_codeid": TARDY}]
+    assert result.conflicts.loc[
+        :, ["rule", "kept_attendance_id", "other_attendance_id", "other_attendance_codeid"]
+    ].to_dict("records") == [
+        {"rule": "D6", "kept_attendance_id": 4, "other_attendance_id": 7, "other_attendance_codeid": TARDY}
+    ]
 
 
 def test_d6_loser_builds_periods_the_winner_does_not() -> None:
@@ -123,7 +125,8 @@ def test_d6_loser_builds_periods_the_winner_does_not() -> None:
 def test_x2_second_run_after_loading_builds_nothing() -> None:
     first = missing_meeting_records(school(daily(1, 1, MON, EXCUSED)), ALL)
     loaded_rows = [
-        meeting(100 + n, 1, MON, EXCUSED, int(row.ccid), int(row.periodid)) for n, row in enumerate(first.records.itertuples())
+        meeting(100 + n, 1, MON, EXCUSED, int(row.ccid), int(row.periodid))
+        for n, row in enumerate(first.records.itertuples())
     ]
     second = missing_meeting_records(school(daily(1, 1, MON, EXCUSED), *loaded_rows), ALL)
     assert len(first.records) == 3

@@ -12,12 +12,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pandas.testing as pdt
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from attendance_bridge.frames import BridgeRequest, SchoolFrames
 from attendance_bridge.rules import RECORD_DTYPES, bridge_records
 from attendance_bridge.settings import MODE_DAILY, MODE_MEETING
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SCHOOL, YEAR = 100, 35
 FIRST_DAY = date(2025, 9, 1)
@@ -41,17 +40,28 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
         for number in numbers:
             is_bridge = number == bridge
             items.append(
-                (len(items) + 1, schedule_id, 10 + number, int(is_bridge),
-                 time_in if is_bridge else None, time_out if is_bridge else None)
+                (
+                    len(items) + 1,
+                    schedule_id,
+                    10 + number,
+                    int(is_bridge),
+                    time_in if is_bridge else None,
+                    time_out if is_bridge else None,
+                )
             )
 
     calendar = []
     for day_id, day in enumerate(dates, start=500):
         in_session = draw(st.integers(0, 3)) > 0 or day_id == 500
         calendar.append(
-            (day_id, SCHOOL, day, int(in_session),
-             draw(st.sampled_from([1, 2])) if in_session else None,
-             draw(st.sampled_from([1, 2])) if in_session else None)
+            (
+                day_id,
+                SCHOOL,
+                day,
+                int(in_session),
+                draw(st.sampled_from([1, 2])) if in_session else None,
+                draw(st.sampled_from([1, 2])) if in_session else None,
+            )
         )
 
     meetings = []
@@ -69,16 +79,26 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
             start = draw(st.sampled_from([0, 0, 1, n_days]))
             end = draw(st.sampled_from([n_days + 1, n_days + 1, start, start + 1]))
             dropped = draw(st.integers(0, 5)) == 0
-            cc.append((9000 + len(cc), student, -section_id if dropped else section_id, SCHOOL,
-                       FIRST_DAY + timedelta(days=start), FIRST_DAY + timedelta(days=end)))
+            cc.append(
+                (
+                    9000 + len(cc),
+                    student,
+                    -section_id if dropped else section_id,
+                    SCHOOL,
+                    FIRST_DAY + timedelta(days=start),
+                    FIRST_DAY + timedelta(days=end),
+                )
+            )
 
     first = draw(st.integers(0, n_days - 1))
     last = draw(st.integers(first, n_days - 1))
     request = BridgeRequest(
-        SCHOOL, YEAR,
+        SCHOOL,
+        YEAR,
         draw(st.sampled_from(["meeting_to_daily", "daily_to_meeting"])),
         draw(st.sampled_from(["all_periods", "bridge_period_only"])),
-        dates[first], dates[last],
+        dates[first],
+        dates[last],
     )
 
     attendance = []
@@ -96,8 +116,9 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
             ccid, periodid = 0, 0
         else:
             ccid, periodid = draw(st.sampled_from(cc_ids)), 10 + draw(st.sampled_from(PERIOD_NUMBERS))
-        attendance.append((record_id, draw(st.integers(1, 2)), SCHOOL, day, draw(st.sampled_from(list(CODES))),
-                           mode, ccid, periodid))
+        attendance.append(
+            (record_id, draw(st.integers(1, 2)), SCHOOL, day, draw(st.sampled_from(list(CODES))), mode, ccid, periodid)
+        )
 
     tables = {
         "calendar_day": _frame("id schoolid date_value insession bell_schedule_id cycle_day_id", calendar),
@@ -137,7 +158,9 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
             schedule_items = [i for i in rows["bell_schedule_items"] if i["bell_schedule_id"] == r["bell_schedule_id"]]
             bridge = next(i for i in schedule_items if i["daily_attendance_code"] == 1)
             days[r["date_value"]] = {
-                "id": r["id"], "letter": letter_of[r["cycle_day_id"]], "bridge": bridge,
+                "id": r["id"],
+                "letter": letter_of[r["cycle_day_id"]],
+                "bridge": bridge,
                 "periods": [i["period_id"] for i in schedule_items],
             }
 
@@ -147,8 +170,10 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
         for c in rows["cc"]:
             if c["studentid"] == student and c["sectionid"] > 0 and c["dateenrolled"] <= day < c["dateleft"]:
                 if period_id in days[day]["periods"] and any(
-                    m["sectionid"] == c["sectionid"] and m["cycle_day_letter"] == days[day]["letter"]
-                    and m["period_number"] == number_of[period_id] and m["year_id"] == request.yearid
+                    m["sectionid"] == c["sectionid"]
+                    and m["cycle_day_letter"] == days[day]["letter"]
+                    and m["period_number"] == number_of[period_id]
+                    and m["year_id"] == request.yearid
                     for m in rows["section_meeting"]
                 ):
                     found.append(c["id"])
@@ -157,9 +182,7 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
     source_mode = MODE_MEETING if request.direction == "meeting_to_daily" else MODE_DAILY
     read = [a for a in rows["attendance"] if a["att_mode_code"] == source_mode]
     used = [a for a in read if a["att_date"] in days]
-    counts = dict.fromkeys(
-        ["skipped_existing", "conflicts", "mismatches", "unscheduled", "outside_bridge_period"], 0
-    )
+    counts = dict.fromkeys(["skipped_existing", "conflicts", "mismatches", "unscheduled", "outside_bridge_period"], 0)
     records = []
     if request.direction == "meeting_to_daily":
         by_student_day: dict[tuple, list[dict]] = {}
@@ -180,8 +203,23 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
             counts["conflicts"] += sum(a["attendance_codeid"] != chosen["attendance_codeid"] for a in candidates)
             bridge = days[day]["bridge"]
             tin, tout = bridge["daily_time_in_default"], bridge["daily_time_out_default"]
-            records.append((student, SCHOOL, YEAR, day, days[day]["id"], chosen["attendance_codeid"], MODE_DAILY,
-                            0, 0, chosen["id"], tin, tout, (tout - tin) // 60))  # M3
+            records.append(
+                (
+                    student,
+                    SCHOOL,
+                    YEAR,
+                    day,
+                    days[day]["id"],
+                    chosen["attendance_codeid"],
+                    MODE_DAILY,
+                    0,
+                    0,
+                    chosen["id"],
+                    tin,
+                    tout,
+                    (tout - tin) // 60,
+                )
+            )  # M3
     else:
         would_be: dict[tuple, list[dict]] = {}
         for x in sorted(used, key=lambda a: a["id"]):  # D1
@@ -199,17 +237,33 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
         for (student, day, ccid, period_id), sources in would_be.items():
             winner = sources[0]  # D6: lowest attendance id (sources are in id order)
             existing_codes = [
-                a["attendance_codeid"] for a in rows["attendance"]
-                if a["att_mode_code"] == MODE_MEETING and (a["studentid"], a["att_date"], a["ccid"], a["periodid"])
-                == (student, day, ccid, period_id)
+                a["attendance_codeid"]
+                for a in rows["attendance"]
+                if a["att_mode_code"] == MODE_MEETING
+                and (a["studentid"], a["att_date"], a["ccid"], a["periodid"]) == (student, day, ccid, period_id)
             ]
             if existing_codes:  # D4
                 counts["skipped_existing"] += 1
                 counts["mismatches"] += winner["attendance_codeid"] not in existing_codes
                 continue
             counts["conflicts"] += len(sources) - 1
-            records.append((student, SCHOOL, YEAR, day, days[day]["id"], winner["attendance_codeid"], MODE_MEETING,
-                            ccid, period_id, winner["id"], None, None, None))
+            records.append(
+                (
+                    student,
+                    SCHOOL,
+                    YEAR,
+                    day,
+                    days[day]["id"],
+                    winner["attendance_codeid"],
+                    MODE_MEETING,
+                    ccid,
+                    period_id,
+                    winner["id"],
+                    None,
+                    None,
+                    None,
+                )
+            )
     counts |= {
         "source_records_read": len(read),
         "ignored": len(read) - len(used),

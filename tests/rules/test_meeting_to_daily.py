@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pandas.testing as pdt
-
 from attendance_bridge.rules import missing_daily_records
+
 from tests.rules.tiny_school import (
     EIGHT,
     EXCUSED,
@@ -47,9 +47,7 @@ def test_m1_bridge_period_follows_the_day_s_bell_schedule() -> None:
 
 
 def test_m1_existing_daily_record_is_kept_and_counted_as_skipped() -> None:
-    result = missing_daily_records(
-        school(meeting(1, 1, MON, EXCUSED, 9001, HR), daily(2, 1, MON, UNEXCUSED)), M2D
-    )
+    result = missing_daily_records(school(meeting(1, 1, MON, EXCUSED, 9001, HR), daily(2, 1, MON, UNEXCUSED)), M2D)
     assert result.records.empty
     assert result.counts["skipped_existing"] == 1
 

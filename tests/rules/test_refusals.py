@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.frames import BridgeRequest, SchoolFrames
 from attendance_bridge.rules import bridge_records
+
 from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, daily, meeting, request, school, tables
 
 BOTH = ("meeting_to_daily", "daily_to_meeting")
@@ -25,15 +25,29 @@ def items_without(item_id: int, **changes: object) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("items", "expected"),
     [
-        (items_without(5), r"P5 failed for school 100: bell schedule 'Early Release' \(id 2\), used on 2025-09-02, has no bridge period"),
-        (items_without(4, daily_attendance_code=1, daily_time_in_default=1, daily_time_out_default=2), r"has 2 bridge periods"),
-        (items_without(1, daily_time_in_default=None), r"Regular.*needs a default time in before its default time out \(found none to 15:00\)"),
+        (
+            items_without(5),
+            r"P5 failed for school 100: bell schedule 'Early Release' \(id 2\), used on 2025-09-02, has no bridge period",
+        ),
+        (
+            items_without(4, daily_attendance_code=1, daily_time_in_default=1, daily_time_out_default=2),
+            r"has 2 bridge periods",
+        ),
+        (
+            items_without(1, daily_time_in_default=None),
+            r"Regular.*needs a default time in before its default time out \(found none to 15:00\)",
+        ),
         (items_without(1, daily_time_in_default=15 * 3600, daily_time_out_default=8 * 3600), r"found 15:00 to 08:00"),
-        (items_without(1, period_id=99), r"bridge period of bell schedule 'Regular' \(id 1\) \(period id 99\) does not exist"),
+        (
+            items_without(1, period_id=99),
+            r"bridge period of bell schedule 'Regular' \(id 1\) \(period id 99\) does not exist",
+        ),
     ],
     ids=["no-bridge", "two-bridges", "missing-time-in", "inverted-times", "unknown-period"],
 )
-def test_p5_bell_schedule_in_use_needs_exactly_one_sound_bridge(direction: str, items: pd.DataFrame, expected: str) -> None:
+def test_p5_bell_schedule_in_use_needs_exactly_one_sound_bridge(
+    direction: str, items: pd.DataFrame, expected: str
+) -> None:
     frames = school(daily(1, 1, MON, EXCUSED), bell_schedule_items=items)
     with pytest.raises(PreconditionFailed, match=expected) as refused:
         bridge_records(frames, request(direction))
@@ -50,22 +64,32 @@ def test_p5_unused_bell_schedule_without_bridge_does_not_matter() -> None:
 def test_p5_in_session_day_without_cycle_day_is_refused() -> None:
     calendar = tables()["calendar_day"]
     calendar = calendar.assign(cycle_day_id=calendar["cycle_day_id"].where(calendar["id"] != 502, None))
-    with pytest.raises(PreconditionFailed, match=r"P5 failed for school 100: the in-session day 2025-09-02 has no cycle day"):
+    with pytest.raises(
+        PreconditionFailed, match=r"P5 failed for school 100: the in-session day 2025-09-02 has no cycle day"
+    ):
         bridge_records(school(calendar_day=calendar), request("daily_to_meeting"))
 
 
 @pytest.mark.parametrize("direction", BOTH)
 def test_p6_unknown_code_is_refused(direction: str) -> None:
     frames = school(daily(7, 1, TUE, 42), meeting(8, 1, TUE, 42, 9003, 12))
-    with pytest.raises(PreconditionFailed, match=r"P6 failed for school 100: attendance record \d \(student 1, 2025-09-02\) uses attendance code id 42"):
+    with pytest.raises(
+        PreconditionFailed,
+        match=r"P6 failed for school 100: attendance record \d \(student 1, 2025-09-02\) uses attendance code id 42",
+    ):
         bridge_records(frames, request(direction))
 
 
 def test_p6_code_neither_present_nor_absent_is_refused() -> None:
     codes = tables()["attendance_code"]
     codes = codes.assign(presence_status_cd=codes["presence_status_cd"].where(codes["id"] != EXCUSED, "Other"))
-    with pytest.raises(PreconditionFailed, match=r"P6 .* attendance code 'E' \(id 3\) has presence status 'Other'; it must be Present or Absent"):
-        bridge_records(school(meeting(1, 1, MON, EXCUSED, 9001, HR), attendance_code=codes), request("meeting_to_daily"))
+    with pytest.raises(
+        PreconditionFailed,
+        match=r"P6 .* attendance code 'E' \(id 3\) has presence status 'Other'; it must be Present or Absent",
+    ):
+        bridge_records(
+            school(meeting(1, 1, MON, EXCUSED, 9001, HR), attendance_code=codes), request("meeting_to_daily")
+        )
 
 
 def test_request_refuses_unresolved_direction_and_reversed_range() -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-
 from attendance_bridge.frames import BridgeRequest, SchoolFrames
 from attendance_bridge.rules import RECORD_DTYPES
 from attendance_bridge.settings import MODE_DAILY, MODE_MEETING
@@ -157,7 +156,5 @@ def _records(rows: list[tuple]) -> pd.DataFrame:
     records = pd.DataFrame(rows, columns=list(RECORD_DTYPES))
     records["att_date"] = pd.to_datetime(records["att_date"])
     return (
-        records.astype(RECORD_DTYPES)
-        .sort_values(["att_date", "studentid", "periodid", "ccid"])
-        .reset_index(drop=True)
+        records.astype(RECORD_DTYPES).sort_values(["att_date", "studentid", "periodid", "ccid"]).reset_index(drop=True)
     )
