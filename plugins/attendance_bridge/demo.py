@@ -18,9 +18,8 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
-from attendance_bridge.demo_district import create_sis_schema, existing_sis_tables, generate_demo_district
+from attendance_bridge.demo_district import build_demo_district, existing_sis_tables
 from attendance_bridge.embedded import sis_connection
 from attendance_bridge.extract import read_school_frames
 from attendance_bridge.parameters import bridge_request, parse_run_parameters, school_and_range
@@ -31,7 +30,6 @@ from attendance_bridge.settings import (
     MEETING_TO_DAILY,
     PROJECT_ROOT,
 )
-from attendance_bridge.sql import load_sql
 
 log = logging.getLogger("attendance_bridge.demo")
 
@@ -46,10 +44,7 @@ def ensure_demo_district(conn: psycopg.Connection, schema: str, students: int, s
         log.info("schema %r already holds the SIS tables; reading them as they are", schema)
         return
     log.info("generating the demo district (%d students per school, seed %d) in schema %r", students, seed, schema)
-    with conn.transaction():
-        conn.execute(sql.SQL(load_sql("demo/create_schema")).format(schema=sql.Identifier(schema)))
-        create_sis_schema(conn, schema)
-        generate_demo_district(conn, schema, students_per_school=students, seed=seed)
+    build_demo_district(conn, schema, students_per_school=students, seed=seed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

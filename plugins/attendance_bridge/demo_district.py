@@ -1516,6 +1516,16 @@ def generate_demo_district(
     )
 
 
+def build_demo_district(
+    conn: psycopg.Connection, schema: str, *, students_per_school: int = 300, seed: int = 7
+) -> DemoDistrict:
+    """Create ``schema`` if needed, its SIS tables and the demo district, in one transaction."""
+    with conn.transaction():
+        conn.execute(sql.SQL(load_sql("demo/create_schema")).format(schema=sql.Identifier(schema)))
+        create_sis_schema(conn, schema)
+        return generate_demo_district(conn, schema, students_per_school=students_per_school, seed=seed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the demo district in a new or empty schema and print its counts."""
     parser = argparse.ArgumentParser(
@@ -1546,10 +1556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        with conn.transaction():
-            conn.execute(sql.SQL(load_sql("demo/create_schema")).format(schema=sql.Identifier(args.schema)))
-            create_sis_schema(conn, args.schema)
-            district = generate_demo_district(conn, args.schema, students_per_school=args.students, seed=args.seed)
+        district = build_demo_district(conn, args.schema, students_per_school=args.students, seed=args.seed)
     print(
         f"Demo district in schema {district.schema!r}: schools "
         f"{', '.join(map(str, district.school_numbers))}, yearid {district.yearid}, "
