@@ -40,3 +40,16 @@ ABSENT_PERIODS_OPTIONS = (ALL_PERIODS, BRIDGE_PERIOD_ONLY)
 DISTRICT_OFFICE_SCHOOL_NUMBER = 0
 FIRST_YEARID = 14
 YEARID_OFFSET = 1990  # yearid = first calendar year of the school year - 1990
+
+# The pipeline's own tables (run log, lineage, backups) live in this schema of the SIS
+# database. The environment variable exists so tests can give each run its own schema.
+PIPELINE_SCHEMA = "attendance_bridge"
+PIPELINE_SCHEMA_ENV = "ATTENDANCE_BRIDGE_SCHEMA"
+# The SIS tables' schema when it is not the connection's default (current_schema()).
+SIS_SCHEMA_ENV = "ATTENDANCE_BRIDGE_SIS_SCHEMA"
+# Where runs stage their Parquet files and write their reports: any ObjectStoragePath URL
+# (file://, s3://, ...) so workers on different machines can share them.
+STAGING_BASE_ENV = "ATTENDANCE_BRIDGE_STAGING"
+DEFAULT_STAGING_BASE = f"file://{PROJECT_ROOT / '.airflow' / 'staging'}"
+REPORTS_BASE_ENV = "ATTENDANCE_BRIDGE_REPORTS"
+DEFAULT_REPORTS_BASE = f"file://{PROJECT_ROOT / 'reports'}"
