@@ -1,40 +1,49 @@
-"""``make demo``: the bridge engine on the demo district, end to end, in a real PostgreSQL.
+"""``make demo``: the ``attendance_bridge_sync`` DAG on the demo district, end to end.
 
-It uses ``AIRFLOW_CONN_SIS_DB`` when set, otherwise an embedded PostgreSQL whose data lives
-in ``.demo/pgdata``. The demo district is generated into the schema on first use (never over
-existing tables) and read back on later runs. Then, for each school and both directions, it
-extracts the school's tables for the whole year, runs the rules and prints what a run would
-insert and report. Nothing is written to the attendance tables: loading is the DAG's job.
+It uses ``AIRFLOW_CONN_SIS_DB`` when set, otherwise an embedded PostgreSQL whose data lives in
+``.demo/pgdata``. The demo district is generated into the schema on first use (never over
+existing tables). Then it runs the DAG with ``bin/airflow dags test`` for one school in the
+direction the school's current recording method implies, runs it again to show that the
+rerun inserts nothing (X2), and prints what each run did and where its report is.
+
+``--print-connection`` only makes sure the embedded database is up (and holds the demo
+district) and prints it as an Airflow connection: ``bin/airflow`` uses it for ``sis_db``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
 
 from attendance_bridge.demo_district import build_demo_district, existing_sis_tables
 from attendance_bridge.embedded import sis_connection
-from attendance_bridge.extract import read_school_frames
-from attendance_bridge.parameters import bridge_request, parse_run_parameters, school_and_range
-from attendance_bridge.rules import COUNT_NAMES, bridge_records
 from attendance_bridge.settings import (
     DAILY_TO_MEETING,
-    DEFAULT_SIS_SCHEMA,
     MEETING_TO_DAILY,
+    PIPELINE_SCHEMA,
+    PIPELINE_SCHEMA_ENV,
     PROJECT_ROOT,
+    SIS_CONN_ENV,
+    SIS_SCHEMA_ENV,
 )
+from attendance_bridge.sql import load_sql
 
 log = logging.getLogger("attendance_bridge.demo")
 
 DEMO_SCHOOLS = (100, 200)
 DEMO_YEARID = 35
+DAG_ID = "attendance_bridge_sync"
 
 
 def ensure_demo_district(conn: psycopg.Connection, schema: str, students: int, seed: int) -> None:
@@ -48,9 +57,9 @@ def ensure_demo_district(conn: psycopg.Connection, schema: str, students: int, s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the engine on every demo school in both directions and print the counts."""
+    """Run the sync DAG twice for a demo school and print a summary."""
     parser = argparse.ArgumentParser(prog="python -m attendance_bridge.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--schema", default=DEFAULT_SIS_SCHEMA, help="schema of the SIS tables (default public)")
+    parser.add_argument("--school", type=int, default=DEMO_SCHOOLS[0], help="school number (default 100)")
     parser.add_argument("--students", type=int, default=300, help="students per school when generating (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed when generating (default 7)")
     parser.add_argument(
@@ -59,31 +68,93 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=PROJECT_ROOT / ".demo" / "pgdata",
         help="data folder of the embedded PostgreSQL (default .demo/pgdata)",
     )
+    parser.add_argument(
+        "--print-connection", action="store_true", help="only print the SIS database as an Airflow connection"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
 
-    connection = sis_connection(args.data_dir)
+    # The embedded server outlives this process, so bin/airflow's commands can reach it.
+    connection = sis_connection(args.data_dir, keep_running=True)
     with psycopg.connect(**connection.conninfo_kwargs(), autocommit=True) as conn:
-        ensure_demo_district(conn, args.schema, args.students, args.seed)
-        header = ["school", "direction", *COUNT_NAMES, "seconds"]
-        lines = []
-        for school in DEMO_SCHOOLS:
-            parameters = parse_run_parameters({"school_number": school, "year": DEMO_YEARID})
-            yearid, first_day, last_day = school_and_range(conn, args.schema, parameters, date.today())
-            for direction in (MEETING_TO_DAILY, DAILY_TO_MEETING):
-                started = time.perf_counter()
-                request = bridge_request(parameters, yearid, first_day, last_day, direction)
-                result = bridge_records(read_school_frames(conn, args.schema, request), request)
-                elapsed = time.perf_counter() - started
-                log.info("school %d %s: %d records to build", school, direction, result.counts["candidates"])
-                lines.append(
-                    [str(school), direction, *(f"{result.counts[n]:,}" for n in COUNT_NAMES), f"{elapsed:.2f}"]
-                )
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    print(f"\nBridge runs over year {DEMO_YEARID} (absent_periods=all_periods), computed, nothing written:")
-    for row in [header, *lines]:
-        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+        schema = os.environ.get(SIS_SCHEMA_ENV) or conn.execute("SELECT current_schema()").fetchone()[0]
+        if not os.environ.get(SIS_CONN_ENV) or not args.print_connection:
+            ensure_demo_district(conn, schema, args.students, args.seed)
+    if args.print_connection:
+        print(connection.airflow_json())
+        return 0
+
+    environment = {**os.environ, SIS_CONN_ENV: connection.airflow_json()}
+    conf = json.dumps({"school_number": args.school, "year": DEMO_YEARID})
+    outcomes = []
+    for attempt in ("first run", "rerun"):
+        log.info("%s: bin/airflow dags test %s --conf '%s'", attempt, DAG_ID, conf)
+        started = time.perf_counter()
+        finished = subprocess.run(
+            [str(PROJECT_ROOT / "bin" / "airflow"), "dags", "test", DAG_ID, "--conf", conf],
+            env=environment, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        log_path = PROJECT_ROOT / ".demo" / f"{attempt.replace(' ', '_')}.log"
+        log_path.write_text(finished.stdout + finished.stderr)
+        if finished.returncode != 0:
+            print(f"The {attempt} failed (exit {finished.returncode}); its log is {log_path}", file=sys.stderr)
+            print((finished.stdout + finished.stderr)[-3000:], file=sys.stderr)
+            return 1
+        outcomes.append((attempt, time.perf_counter() - started, log_path))
+
+    with psycopg.connect(**connection.conninfo_kwargs(), autocommit=True) as conn:
+        reports = latest_reports(conn, os.environ.get(PIPELINE_SCHEMA_ENV) or PIPELINE_SCHEMA, args.school, 2)
+    print_summary(args.school, list(reversed(reports)), outcomes)
     return 0
+
+
+def latest_reports(conn: psycopg.Connection, pipeline_schema: str, school: int, count: int) -> list[dict]:
+    """The reports of the school's latest runs, newest first."""
+    rows = conn.execute(
+        sql.SQL(load_sql("demo/select_latest_reports")).format(schema=sql.Identifier(pipeline_schema)),
+        {"school_number": school, "dag_id": DAG_ID, "count": count},
+    ).fetchall()
+    return [json.loads(Path(urlsplit(path).path).read_text()) for (path,) in rows]
+
+
+def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, float, Path]]) -> None:
+    """What each run did, by rule, and where its report and validation results are."""
+    print(f"\nattendance_bridge_sync for school {school}, twice:")
+    for report, (attempt, seconds, log_path) in zip(reports, outcomes, strict=True):
+        resolved, counts = report["resolved"], report["counts"]
+        print(
+            f"\n  {attempt}: {report['status']} in {seconds:.0f} s, {resolved['direction']} "
+            f"(auto: {resolved['auto_direction']}), {resolved['start_date']} to {resolved['end_date']}"
+        )
+        for name, label in SUMMARY_LINES[resolved["direction"]]:
+            print(f"    {label:<58} {counts.get(name, 0):>9,}")
+        print(f"    report:             {report['report_path']}")
+        print(f"    validation results: {report['validation_results']['preconditions']}")
+        print(f"    task logs:          {log_path}")
+
+
+# The counts of the report, labelled with the rules they come from.
+SUMMARY_LINES = {
+    MEETING_TO_DAILY: (
+        ("source_records_read", "source records read (Daily and Meeting)"),
+        ("ignored", "X3 ignored: not in session or outside the range"),
+        ("candidates", "M1 Daily records to build"),
+        ("inserted", "X1 Daily records inserted (each with attendance_time, M3)"),
+        ("skipped_existing", "M1 skipped: the student already has a Daily record"),
+        ("conflicts", "M2 conflicts: bridge-period records with different codes"),
+        ("outside_bridge_period", "M4 Meeting records outside the bridge period"),
+    ),
+    DAILY_TO_MEETING: (
+        ("source_records_read", "source records read (Daily and Meeting)"),
+        ("ignored", "X3 ignored: not in session or outside the range"),
+        ("candidates", "D1-D3 Meeting records to build"),
+        ("inserted", "X1 Meeting records inserted"),
+        ("skipped_existing", "D4 skipped: the Meeting record exists"),
+        ("mismatches", "D4 mismatches: it exists with another code"),
+        ("unscheduled", "D5 unscheduled Daily records"),
+        ("conflicts", "D6 conflicts: two Daily records for one Meeting record"),
+    ),
+}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,164 @@
+"""
+# Attendance bridge sync: rebuild one school's missing Daily or Meeting records
+
+A school that switched between **Daily** and **Meeting** attendance during the year has no
+records of the other kind for the months before the switch. This DAG rebuilds them for
+**one school** over a range of its calendar, following the SIS vendor's
+*Attendance Synchronization* page (rules in `SPEC.md`, decisions in `docs/decisions.md`).
+
+## What a run does
+
+1. `check_parameters`: the parameters below, the school (P1) and the year term (P2).
+2. `extract_school_tables`: the school's calendar, schedules, enrolments and attendance of
+   the range, staged as Parquet files for this run.
+3. `validate_preconditions`: Great Expectations checks P3-P6 (recording method, bridge
+   setting, bridge period of every bell schedule in use, attendance codes). A failure stops
+   the run here, before anything is written, and says which rule, school and object.
+4. `compute_missing_records`: the records to insert (rules M1-M4 or D1-D6).
+5. `validate_candidates`: unique keys, existing references, nothing already in the SIS.
+6. `back_up_school_records`: a verified snapshot of the school's attendance in the range (X6).
+7. `load_missing_records`: one transaction under the school's lock; existing records are
+   never changed (X1), a rerun inserts nothing (X2), it all lands or nothing does (X4).
+8. `write_report`: the run report (JSON) next to the validation results, and the run log.
+
+A **dry run** (`dry_run: true`) skips steps 6 and 7 and reports the same counts.
+
+## Where to look afterwards
+
+- The report and the Great Expectations results: `reports/school_<number>/<run id>/`
+  (or under `ATTENDANCE_BRIDGE_REPORTS`); the `write_report` task log prints the path.
+- The run log, the lineage of every inserted row and the backups: the `attendance_bridge`
+  schema of the SIS database (`run_log`, `lineage`, `backup*`).
+
+Retries: transient database errors are retried; refusals and data errors are not.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.definitions.param import ParamsDict
+from attendance_bridge import dag_wiring as wiring
+
+PARAMS = ParamsDict(
+    {
+        "school_number": Param(
+            type="integer",
+            title="School number",
+            description="The school's number in the SIS (schools.school_number), e.g. 100. "
+            "The district office (0) cannot be synchronized.",
+        ),
+        "year": Param(
+            None,
+            type=["null", "integer", "string"],
+            title="School year",
+            description='A yearid such as 35 or a school year such as "2025-2026". '
+            "Empty: the school year whose year term contains the run's logical date.",
+        ),
+        "direction": Param(
+            "auto",
+            type="string",
+            enum=["auto", "meeting_to_daily", "daily_to_meeting"],
+            values_display={
+                "auto": "Automatic: from the school's current recording method",
+                "meeting_to_daily": "From Meeting, build Daily",
+                "daily_to_meeting": "From Daily, build Meeting",
+            },
+            title="Direction",
+            description="Which records to build. Automatic: a school currently recording Meeting gets its "
+            "Daily records built, and the other way round.",
+        ),
+        "absent_periods": Param(
+            "all_periods",
+            type="string",
+            enum=["all_periods", "bridge_period_only"],
+            values_display={
+                "all_periods": "All periods of the day",
+                "bridge_period_only": "Bridge period only",
+            },
+            title="Absences from Daily",
+            description="From Daily, build Meeting: an absence is copied to every period of the day, "
+            "or only to the bridge period.",
+        ),
+        "start_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="First day",
+            description="First day of the range (YYYY-MM-DD). Empty: the first day of the year term.",
+        ),
+        "end_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Last day",
+            description="Last day of the range (YYYY-MM-DD). Empty: the last day of the year term.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Compute, validate and report the same numbers, but write nothing to the SIS.",
+        ),
+    }
+)
+
+
+@dag(
+    dag_id="attendance_bridge_sync",
+    dag_display_name="Attendance bridge sync (one school)",
+    description="Rebuild one school's missing Daily or Meeting attendance records",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=4,
+    tags=["attendance", "attendance-bridge", "sis"],
+    params=PARAMS,
+    default_args=wiring.DEFAULT_ARGS,
+    render_template_as_native_obj=False,
+)
+def attendance_bridge_sync() -> None:
+    @task
+    def check_parameters() -> dict:
+        return wiring.check_parameters(get_current_context())
+
+    @task
+    def extract_school_tables(checked: dict) -> dict:
+        return wiring.phase("extract_school_tables", get_current_context(), checked)
+
+    @task
+    def validate_preconditions(checked: dict, extracted: dict) -> dict:
+        return wiring.phase("validate_preconditions", get_current_context(), checked, extracted)
+
+    @task
+    def compute_missing_records(checked: dict, extracted: dict, preconditions: dict) -> dict:
+        return wiring.phase("compute_missing_records", get_current_context(), checked, extracted, preconditions)
+
+    @task
+    def validate_candidates(checked: dict, extracted: dict, computed: dict, preconditions: dict) -> dict:
+        return wiring.phase("validate_candidates", get_current_context(), checked, extracted, computed, preconditions)
+
+    @task
+    def back_up_school_records(checked: dict, candidates: dict) -> dict:
+        return wiring.write_phase("back_up_school_records", get_current_context(), checked)
+
+    @task
+    def load_missing_records(checked: dict, computed: dict, backup: dict) -> dict:
+        return wiring.write_phase("load_missing_records", get_current_context(), checked, computed)
+
+    @task(trigger_rule="all_done", retries=0)
+    def write_report() -> dict:
+        return wiring.write_report(get_current_context())
+
+    checked = check_parameters()
+    extracted = extract_school_tables(checked)
+    preconditions = validate_preconditions(checked, extracted)
+    computed = compute_missing_records(checked, extracted, preconditions)
+    candidates = validate_candidates(checked, extracted, computed, preconditions)
+    backup = back_up_school_records(checked, candidates)
+    loaded = load_missing_records(checked, computed, backup)
+    loaded >> write_report()
+
+
+attendance_bridge_sync()

@@ -1,0 +1,153 @@
+"""The run report of SPEC section 6, as one JSON document an auditor can read.
+
+``run_report`` is pure: the run's ids, its conf and what each task returned through XCom in,
+the report out. It decides the run's outcome from what the tasks returned: a task that did
+not return anything did not finish, except backup and load on a dry run (X8).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from attendance_bridge.settings import YEARID_OFFSET
+
+REPORT_VERSION = 1
+PRECONDITIONS = ("P1", "P2", "P3", "P4", "P5", "P6")
+# The counts of SPEC section 6, in the order an auditor reads them.
+REPORT_COUNTS = (
+    "source_records_read",
+    "ignored",
+    "candidates",
+    "inserted",
+    "inserted_attendance_time",
+    "skipped_existing",
+    "conflicts",
+    "mismatches",
+    "unscheduled",
+    "outside_bridge_period",
+)
+READ_PHASES = (
+    "check_parameters",
+    "extract_school_tables",
+    "validate_preconditions",
+    "compute_missing_records",
+    "validate_candidates",
+)
+WRITE_PHASES = ("back_up_school_records", "load_missing_records")
+_RULE = re.compile(r"^(P\d)\b")
+
+
+def run_outcome(upstream: Mapping[str, Any]) -> tuple[str, str | None]:
+    """("succeeded" | "failed", the first phase that did not finish)."""
+    checked = upstream.get("check_parameters")
+    dry_run = bool(checked and checked.get("dry_run"))
+    phases = READ_PHASES if dry_run else READ_PHASES + WRITE_PHASES
+    for name in phases:
+        if not upstream.get(name):
+            return "failed", name
+    return "succeeded", None
+
+
+def run_report(
+    dag_id: str,
+    run_id: str,
+    triggered_by: str | None,
+    conf: Mapping[str, Any],
+    upstream: Mapping[str, Any],
+    message: str | None,
+    by_date_and_code: list[dict[str, Any]],
+    report_path: str,
+) -> dict[str, Any]:
+    """The report document of one run (see the module docstring)."""
+    status, stopped_at = run_outcome(upstream)
+    checked = upstream.get("check_parameters") or {}
+    preconditions = upstream.get("validate_preconditions") or {}
+    computed = upstream.get("compute_missing_records") or {}
+    loaded = (upstream.get("load_missing_records") or {}).get("load") or {}
+    dry_run = bool(checked.get("dry_run", conf.get("dry_run", False)))
+    if status == "failed" and not message:
+        message = f"the run stopped in {stopped_at}; see that task's log"
+    direction = preconditions.get("direction")
+    auto_direction = preconditions.get("auto_direction")
+    yearid = checked.get("yearid")
+    return {
+        "report_version": REPORT_VERSION,
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "triggered_by": triggered_by,
+        "status": status,
+        "stopped_at": stopped_at,
+        "message": message if status == "failed" else None,
+        "dry_run": dry_run,
+        "school_number": checked.get("school_number", conf.get("school_number")),
+        "parameters": dict(conf),
+        "resolved": {
+            "yearid": yearid,
+            "school_year": f"{yearid + YEARID_OFFSET}-{yearid + YEARID_OFFSET + 1}" if yearid else None,
+            "start_date": checked.get("start_date"),
+            "end_date": checked.get("end_date"),
+            "direction": direction,
+            "auto_direction": auto_direction,
+            # P3: an explicit direction is allowed either way; the report notes the difference.
+            "direction_differs_from_auto": bool(direction and auto_direction and direction != auto_direction),
+            "absent_periods": checked.get("absent_periods"),
+        },
+        "preconditions": precondition_summary(upstream, message),
+        "checks": preconditions.get("checks", []),
+        "candidate_checks": (upstream.get("validate_candidates") or {}).get("checks", []),
+        "counts": report_counts(computed.get("counts"), loaded, dry_run),
+        "by_date_and_code": by_date_and_code,
+        "validation_results": {
+            "preconditions": preconditions.get("results_path"),
+            "candidates": (upstream.get("validate_candidates") or {}).get("results_path"),
+        },
+        "backup": (upstream.get("back_up_school_records") or {}).get("backup"),
+        "timings": {name: (upstream.get(name) or {}).get("seconds") for name in READ_PHASES + WRITE_PHASES},
+        "staged_files": {
+            **((upstream.get("extract_school_tables") or {}).get("paths") or {}),
+            **(computed.get("paths") or {}),
+        },
+        "report_path": report_path,
+    }
+
+
+def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> list[dict[str, Any]]:
+    """P1-P6 each as passed / failed / not checked, with what decided it."""
+    checked = upstream.get("check_parameters")
+    checks = (upstream.get("validate_preconditions") or {}).get("checks") or []
+    failed_rule = _RULE.match(message or "")
+    summary = []
+    for rule in PRECONDITIONS:
+        if rule in ("P1", "P2"):
+            if checked:
+                state, detail = "passed", "checked against the SIS by check_parameters"
+            elif failed_rule and failed_rule[1] == rule:
+                state, detail = "failed", message
+            else:
+                state, detail = "not checked", None
+        else:
+            rule_checks = [check for check in checks if check.get("rule") == rule]
+            failures = [check for check in rule_checks if not check.get("passed") and check.get("critical", True)]
+            if failures:
+                state, detail = "failed", " ".join(check["message"] for check in failures)
+            elif rule_checks and upstream.get("validate_preconditions"):
+                state, detail = "passed", "; ".join(sorted({check["description"] for check in rule_checks}))
+            elif failed_rule and failed_rule[1] == rule:
+                state, detail = "failed", message
+            else:
+                state, detail = "not checked", None
+        summary.append({"rule": rule, "status": state, "detail": detail})
+    return summary
+
+
+def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], dry_run: bool) -> dict[str, Any]:
+    """SPEC section 6's counts; ``skipped_existing`` adds records that appeared between extract and load."""
+    if counts is None:
+        return {}
+    merged: dict[str, Any] = {name: int(counts.get(name, 0)) for name in REPORT_COUNTS if name in counts}
+    merged["inserted"] = 0 if dry_run else int(loaded.get("inserted_attendance", 0))
+    merged["inserted_attendance_time"] = 0 if dry_run else int(loaded.get("inserted_attendance_time", 0))
+    merged["skipped_existing"] = int(counts.get("skipped_existing", 0)) + int(loaded.get("skipped_existing", 0))
+    return {name: merged[name] for name in REPORT_COUNTS if name in merged}

@@ -1,0 +1,91 @@
+"""Where a run keeps its files: Parquet frames between tasks, and the reports it leaves behind.
+
+Both bases are ``ObjectStoragePath`` URLs (``file://`` by default, ``s3://`` and friends when
+workers run on different machines), so tasks exchange paths through XCom, never frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from attendance_bridge.settings import (
+    DEFAULT_REPORTS_BASE,
+    DEFAULT_STAGING_BASE,
+    REPORTS_BASE_ENV,
+    STAGING_BASE_ENV,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from airflow.sdk import ObjectStoragePath
+
+# Run ids carry ':' and '+' (manual__2026-11-28T19:30:00+00:00); object stores and shells
+# are happier without them.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def folder_name(text: str) -> str:
+    """A run id or DAG id as one safe path segment."""
+    return _UNSAFE.sub("_", text).strip("_") or "_"
+
+
+def _base(env: str, default: str) -> ObjectStoragePath:
+    from airflow.sdk import ObjectStoragePath
+
+    return ObjectStoragePath(os.environ.get(env) or default)
+
+
+def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
+    """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging)."""
+    folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / folder_name(dag_id) / folder_name(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def report_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
+    """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then run id."""
+    school = f"school_{school_number}" if school_number is not None else "no_school"
+    folder = _base(REPORTS_BASE_ENV, DEFAULT_REPORTS_BASE) / school / folder_name(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_frame(frame: pd.DataFrame, path: ObjectStoragePath) -> str:
+    """Write ``frame`` as Parquet (dtypes kept) and return its URL for XCom."""
+    with path.open("wb") as handle:
+        frame.to_parquet(handle, index=False)
+    return str(path)
+
+
+def read_frame(url: str) -> pd.DataFrame:
+    """A frame written by ``write_frame``."""
+    import pandas as pd
+    from airflow.sdk import ObjectStoragePath
+
+    with ObjectStoragePath(url).open("rb") as handle:
+        return pd.read_parquet(handle)
+
+
+def write_json(document: Any, path: ObjectStoragePath) -> str:
+    """Write a JSON document (dates and numpy numbers as text/plain numbers) and return its URL."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=_plain) + "\n")
+    return str(path)
+
+
+def read_json(url: str) -> Any:
+    """A JSON document written by ``write_json``."""
+    from airflow.sdk import ObjectStoragePath
+
+    return json.loads(ObjectStoragePath(url).read_text())
+
+
+def _plain(value: Any) -> Any:
+    """json.dumps fallback: numpy scalars become numbers, everything else its text."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

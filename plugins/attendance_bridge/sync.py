@@ -1,0 +1,482 @@
+"""The phases of the ``attendance_bridge_sync`` DAG, one function per task.
+
+Each phase takes the run (ids and dates) and the small values earlier phases returned through
+XCom, does its work against the SIS database and the run's staging folder, logs its time and
+row counts, and returns small values again: paths, counts, ids. The DAG file only wires them.
+
+Failure policy: a refusal (bad parameter, failed precondition or candidate check, backup that
+does not verify) and any other error that retrying cannot cure fail the task at once, with the
+message recorded in the run log for the report; a transient database error (a dropped
+connection, a serialisation failure) is raised as is, so Airflow retries the task.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from attendance_bridge.errors import PreconditionFailed
+from attendance_bridge.settings import (
+    DAILY_TO_MEETING,
+    DIRECTION_AUTO,
+    MEETING_TO_DAILY,
+    PIPELINE_SCHEMA,
+    PIPELINE_SCHEMA_ENV,
+    SIS_CONN_ID,
+    SIS_SCHEMA_ENV,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import psycopg
+
+    from attendance_bridge.frames import BridgeRequest, SchoolFrames
+
+log = logging.getLogger("attendance_bridge.sync")
+
+DAG_ID = "attendance_bridge_sync"
+# The frames the extract phase stages: the rules' nine tables and the school's settings.
+PREFS_FRAME = "prefs"
+# What the compute phase stages besides the records: the report's detail tables.
+DETAIL_FRAMES = ("conflicts", "mismatches", "unscheduled", "ignored")
+
+
+@dataclass(frozen=True)
+class Run:
+    """The Airflow run a phase belongs to."""
+
+    dag_id: str
+    run_id: str
+    logical_date: date
+    triggered_by: str | None = None
+
+
+class Refusal(Exception):
+    """A phase's verdict that retrying cannot change; the task fails without retries."""
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def connect_sis() -> psycopg.Connection:
+    """The ``sis_db`` connection as psycopg 3 (``AIRFLOW_CONN_SIS_DB`` wins, as always in Airflow)."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    conn = PostgresHook(postgres_conn_id=SIS_CONN_ID).get_conn()
+    # Transactions are explicit (``with conn.transaction()``) wherever several statements
+    # must land together; everything else is a read.
+    conn.autocommit = True
+    return conn
+
+
+def sis_schema(conn: psycopg.Connection) -> str:
+    """The SIS tables' schema: ``ATTENDANCE_BRIDGE_SIS_SCHEMA``, else the connection's default."""
+    configured = os.environ.get(SIS_SCHEMA_ENV)
+    if configured:
+        return configured
+    return conn.execute("SELECT current_schema()").fetchone()[0]
+
+
+def pipeline_schema() -> str:
+    """The pipeline's own schema (``attendance_bridge`` unless the environment says otherwise)."""
+    return os.environ.get(PIPELINE_SCHEMA_ENV) or PIPELINE_SCHEMA
+
+
+# --------------------------------------------------------------------------- phase wrapper
+
+
+@contextmanager
+def phase(name: str, run: Run, school_number: int | None = None) -> Iterator[dict[str, float]]:
+    """Time and log one phase; turn errors that retries cannot cure into a recorded refusal."""
+    from attendance_bridge.load import is_transient
+
+    timing: dict[str, float] = {}
+    started = time.perf_counter()
+    log.info("%s: starting (run %s, school %s)", name, run.run_id, school_number)
+    try:
+        yield timing
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        if is_transient(exc):
+            log.warning("%s: transient database error after %.2f s, Airflow retries: %s", name, seconds, exc)
+            _record_message(run, f"{name}: {exc}")
+            raise
+        from airflow.sdk.exceptions import AirflowFailException
+
+        message = str(exc) if _is_refusal(exc) else f"{name} stopped on an unexpected error: {exc!r}"
+        log.error("%s: refused after %.2f s: %s", name, seconds, message)
+        _record_message(run, message)
+        # AirflowFailException: the task fails now, without its retries.
+        raise AirflowFailException(message) from exc
+    timing["seconds"] = round(time.perf_counter() - started, 3)
+    log.info("%s: done in %.2f s", name, timing["seconds"])
+
+
+def _is_refusal(exc: Exception) -> bool:
+    """Errors whose message is already written for a person (rule, school, object)."""
+    from attendance_bridge.backup import BackupNotVerified
+    from attendance_bridge.parameters import InvalidParameter
+
+    return isinstance(exc, (PreconditionFailed, InvalidParameter, BackupNotVerified, Refusal))
+
+
+def _record_message(run: Run, message: str) -> None:
+    """Keep a phase's failure in the run log so the report can say why (best effort)."""
+    from attendance_bridge import store
+
+    try:
+        with connect_sis() as conn:
+            store.record_message(conn, pipeline_schema(), run.dag_id, run.run_id, message)
+    except Exception:  # the database may be what failed; the task log has the message anyway
+        log.warning("could not record the failure in the run log", exc_info=True)
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def check_parameters(run: Run, conf: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 1: the run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS."""
+    from attendance_bridge import store
+    from attendance_bridge.parameters import parse_run_parameters, school_and_range
+
+    school = conf.get("school_number")
+    school = school if isinstance(school, int) and not isinstance(school, bool) and abs(school) < 2**31 else None
+    with phase("check_parameters", run, school) as timing, connect_sis() as conn:
+        schema, own_schema = sis_schema(conn), pipeline_schema()
+        # The run log row comes first, so even a refused conf leaves a trace for the auditor.
+        store.migrate(conn, own_schema)
+        store.start_run(
+            conn, own_schema, run.dag_id, run.run_id,
+            school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
+        )  # fmt: skip
+        parameters = parse_run_parameters(conf)
+        yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
+    checked = {
+        "school_number": parameters.school_number,
+        "yearid": yearid,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "requested_direction": parameters.direction,
+        "absent_periods": parameters.absent_periods,
+        "dry_run": parameters.dry_run,
+        "sis_schema": schema,
+        "pipeline_schema": own_schema,
+        "seconds": timing["seconds"],
+    }
+    log.info("check_parameters: %s", checked)
+    return checked
+
+
+def extract_school_tables(run: Run, checked: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 2: one school's tables for the range, bounded by school and dates, staged as Parquet."""
+    from attendance_bridge.extract import read_prefs, read_school_frames
+    from attendance_bridge.staging import staging_folder, write_frame
+
+    scope = _scope(checked)
+    with phase("extract_school_tables", run, scope.school_number) as timing:
+        folder = staging_folder(run.dag_id, run.run_id) / "extract"
+        folder.mkdir(parents=True, exist_ok=True)
+        with connect_sis() as conn:
+            frames = read_school_frames(conn, checked["sis_schema"], scope)
+            prefs = read_prefs(conn, checked["sis_schema"], scope)
+        tables = {**_frames_as_dict(frames), PREFS_FRAME: prefs}
+        paths = {name: write_frame(frame, folder / f"{name}.parquet") for name, frame in tables.items()}
+        rows = {name: len(frame) for name, frame in tables.items()}
+    log.info("extract_school_tables: rows per table %s", rows)
+    return {"paths": paths, "rows": rows, "seconds": timing["seconds"]}
+
+
+def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 3: P3-P6 and the data-quality checks with Great Expectations; P3 resolves ``auto``."""
+    from attendance_bridge import validation
+    from attendance_bridge.staging import report_folder, write_json
+
+    school = checked["school_number"]
+    with phase("validate_preconditions", run, school) as timing:
+        frames, prefs = _staged_frames(extracted)
+        outcome = validation.validate_preconditions(
+            frames, prefs, school, date.fromisoformat(checked["start_date"]),
+            date.fromisoformat(checked["end_date"]), run.run_id,
+        )  # fmt: skip
+        results_path = write_json(outcome.results, report_folder(school, run.run_id) / "preconditions_validation.json")
+        checks = [asdict(check) for check in outcome.checks]
+        _log_checks("validate_preconditions", outcome)
+        outcome.raise_for_failure(school)
+        auto_direction = validation.recording_direction(prefs)
+        requested = checked["requested_direction"]
+        direction = auto_direction if requested == DIRECTION_AUTO else requested
+        if direction not in (MEETING_TO_DAILY, DAILY_TO_MEETING):  # P3 passed, so this cannot happen
+            raise PreconditionFailed("P3", school, "the school's current recording method could not be read")
+    if requested != DIRECTION_AUTO and requested != auto_direction:
+        log.warning(
+            "validate_preconditions: direction %s was asked for; the school's current method implies %s (P3)",
+            requested,
+            auto_direction,
+        )
+    return {
+        "direction": direction,
+        "auto_direction": auto_direction,
+        "checks": checks,
+        "results_path": results_path,
+        "seconds": timing["seconds"],
+    }
+
+
+def compute_missing_records(
+    run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any], preconditions: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Task 4: the rules of SPEC section 5 over the staged frames; the records staged as Parquet."""
+    from attendance_bridge.rules import bridge_records
+    from attendance_bridge.staging import staging_folder, write_frame
+
+    request = _request(checked, preconditions["direction"])
+    with phase("compute_missing_records", run, request.school_number) as timing:
+        frames, _ = _staged_frames(extracted)
+        result = bridge_records(frames, request)
+        folder = staging_folder(run.dag_id, run.run_id) / "compute"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"records": write_frame(result.records, folder / "records.parquet")}
+        paths |= {name: write_frame(getattr(result, name), folder / f"{name}.parquet") for name in DETAIL_FRAMES}
+    log.info("compute_missing_records: %s %s", request.direction, result.counts)
+    return {"paths": paths, "counts": dict(result.counts), "seconds": timing["seconds"]}
+
+
+def validate_candidates(
+    run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any], computed: Mapping[str, Any],
+    preconditions: Mapping[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """Task 5: the records to insert have unique keys, existing foreign keys, and none is in the SIS."""
+    from attendance_bridge import validation
+    from attendance_bridge.staging import report_folder, write_json
+
+    school = checked["school_number"]
+    with phase("validate_candidates", run, school) as timing:
+        frames, _ = _staged_frames(extracted)
+        records = _staged_records(computed["paths"]["records"])
+        outcome = validation.validate_candidates(records, frames, preconditions["direction"], run.run_id)
+        results_path = write_json(outcome.results, report_folder(school, run.run_id) / "candidates_validation.json")
+        _log_checks("validate_candidates", outcome)
+        outcome.raise_for_failure(school)
+    return {
+        "checks": [asdict(check) for check in outcome.checks],
+        "results_path": results_path,
+        "records": len(records),
+        "seconds": timing["seconds"],
+    }
+
+
+def back_up_school_records(run: Run, checked: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 6 (X6): snapshot the school's attendance of the range, both modes, and verify it."""
+    from attendance_bridge.backup import take_backup
+
+    school = checked["school_number"]
+    with phase("back_up_school_records", run, school) as timing, connect_sis() as conn:
+        manifest = take_backup(
+            conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school,
+            date.fromisoformat(checked["start_date"]), date.fromisoformat(checked["end_date"]),
+        )  # fmt: skip
+    backup = _plain(asdict(manifest))
+    log.info("back_up_school_records: %s", backup)
+    return {"backup": backup, "seconds": timing["seconds"]}
+
+
+def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 7 (X1, X2, X4, X5, X7): one transaction under the school's lock, after a verified backup."""
+    from attendance_bridge.load import load_records
+
+    school = checked["school_number"]
+    with phase("load_missing_records", run, school) as timing:
+        records = _staged_records(computed["paths"]["records"])
+        with connect_sis() as conn:
+            loaded = load_records(
+                conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school, records
+            )
+    result = _plain(asdict(loaded))
+    log.info("load_missing_records: %s", result)
+    return {"load": result, "seconds": timing["seconds"]}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _scope(checked: Mapping[str, Any]) -> Any:
+    """The extraction bounds of a checked run."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        school_number=checked["school_number"],
+        yearid=checked["yearid"],
+        start_date=date.fromisoformat(checked["start_date"]),
+        end_date=date.fromisoformat(checked["end_date"]),
+    )
+
+
+def _request(checked: Mapping[str, Any], direction: str) -> BridgeRequest:
+    """The rules' request once P3 has resolved the direction."""
+    from attendance_bridge.frames import BridgeRequest
+
+    return BridgeRequest(
+        checked["school_number"],
+        checked["yearid"],
+        direction,
+        checked["absent_periods"],
+        date.fromisoformat(checked["start_date"]),
+        date.fromisoformat(checked["end_date"]),
+    )
+
+
+def _frames_as_dict(frames: SchoolFrames) -> dict[str, pd.DataFrame]:
+    """SchoolFrames as {table: frame}."""
+    from dataclasses import fields
+
+    return {field.name: getattr(frames, field.name) for field in fields(frames)}
+
+
+def _staged_frames(extracted: Mapping[str, Any]) -> tuple[SchoolFrames, pd.DataFrame]:
+    """The extract phase's Parquet files back as the rules' frames and the prefs frame."""
+    from dataclasses import fields
+
+    from attendance_bridge.extract import PREFS_COLUMNS
+    from attendance_bridge.frames import SchoolFrames
+    from attendance_bridge.staging import read_frame
+
+    paths = extracted["paths"]
+    # Parquet keeps dtypes except datetime resolution; from_tables restores the declared ones.
+    frames = SchoolFrames.from_tables(**{field.name: read_frame(paths[field.name]) for field in fields(SchoolFrames)})
+    prefs = read_frame(paths[PREFS_FRAME]).astype(PREFS_COLUMNS)
+    return frames, prefs
+
+
+def _staged_records(url: str) -> pd.DataFrame:
+    """The compute phase's records with the rules' dtypes."""
+    from attendance_bridge.rules import RECORD_DTYPES
+    from attendance_bridge.staging import read_frame
+
+    return read_frame(url).astype(RECORD_DTYPES)
+
+
+def _log_checks(name: str, outcome: Any) -> None:
+    """One log line per failed check, one summary line."""
+    failed = [check for check in outcome.checks if not check.passed]
+    for check in failed:
+        level = logging.ERROR if check.critical else logging.WARNING
+        log.log(level, "%s: %s %s: %s", name, check.rule, check.expectation, check.message)
+    log.info("%s: %d checks, %d failed", name, len(outcome.checks), len(failed))
+
+
+def _plain(document: dict[str, Any]) -> dict[str, Any]:
+    """Dates and datetimes as ISO text, so the value is XCom- and JSON-safe."""
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in document.items()}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def write_report(run: Run, conf: Mapping[str, Any], upstream: Mapping[str, Any]) -> dict[str, Any]:
+    """Task 8: the run report next to the validation results, and the run log's final row.
+
+    Runs whatever happened upstream (trigger rule ``all_done``) and fails when the run failed,
+    so the DAG run's state is the run's outcome.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from attendance_bridge import store
+    from attendance_bridge.report import run_outcome, run_report
+    from attendance_bridge.staging import report_folder, write_json
+
+    checked = upstream.get("check_parameters") or {}
+    school = checked.get("school_number")
+    path = report_folder(school, run.run_id) / "report.json"
+    started = time.perf_counter()
+    with connect_sis() as conn:
+        own_schema = checked.get("pipeline_schema") or pipeline_schema()
+        store.migrate(conn, own_schema)
+        message = store.run_message(conn, own_schema, run.dag_id, run.run_id)
+        status, _ = run_outcome(upstream)
+        by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
+        report = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
+        report["timings"]["write_report"] = round(time.perf_counter() - started, 3)
+        write_json(report, path)
+        store.finish_run(
+            conn, own_schema, run.dag_id, run.run_id,
+            status=report["status"], counts=report["counts"], timings=report["timings"],
+            message=report["message"], report_path=str(path), school_number=report["school_number"],
+            yearid=checked.get("yearid"), start_date=checked.get("start_date"), end_date=checked.get("end_date"),
+            direction=report["resolved"]["direction"], requested_direction=checked.get("requested_direction"),
+            absent_periods=checked.get("absent_periods"), dry_run=report["dry_run"],
+        )  # fmt: skip
+    log.info("write_report: %s, counts %s", report["status"], report["counts"])
+    log.info("write_report: the report of this run is %s", path)
+    if report["status"] == "failed":
+        raise AirflowFailException(f"The run failed: {report['message']} (report: {path})")
+    return {"report_path": str(path), "status": report["status"], "counts": report["counts"]}
+
+
+def _by_date_and_code(
+    conn: psycopg.Connection, run: Run, checked: Mapping[str, Any], upstream: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Inserted records per day, mode and code: from the lineage after a load, the candidates on a dry run."""
+    if checked["dry_run"]:
+        return _candidates_by_date_and_code(upstream)
+    from psycopg import sql
+
+    from attendance_bridge.sql import load_sql
+
+    statement = sql.SQL(load_sql("report/select_inserted_by_date_and_code")).format(
+        pipeline_schema=sql.Identifier(checked["pipeline_schema"]), sis_schema=sql.Identifier(checked["sis_schema"])
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(
+            statement,
+            {
+                "dag_id": run.dag_id,
+                "run_id": run.run_id,
+                "school_number": checked["school_number"],
+                "start_date": date.fromisoformat(checked["start_date"]),
+                "end_date": date.fromisoformat(checked["end_date"]),
+            },
+        )
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [{**row, "att_date": row["att_date"].isoformat()} for row in rows]
+
+
+def _candidates_by_date_and_code(upstream: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a dry run would insert, per day, mode and code (X8: the same numbers as a load)."""
+    from attendance_bridge.staging import read_frame
+
+    records = _staged_records(upstream["compute_missing_records"]["paths"]["records"])
+    codes = read_frame(upstream["extract_school_tables"]["paths"]["attendance_code"])
+    descriptions = codes.rename(columns={"id": "attendance_codeid"}).reindex(
+        columns=["attendance_codeid", "att_code", "description"]
+    )
+    counted = (
+        records.groupby(["att_date", "att_mode_code", "attendance_codeid"], as_index=False)
+        .size()
+        .rename(columns={"size": "records"})
+        .merge(descriptions, on="attendance_codeid", how="left")
+    )
+    return [
+        {
+            "att_date": row.att_date.date().isoformat(),
+            "att_mode_code": row.att_mode_code,
+            "attendance_codeid": int(row.attendance_codeid),
+            "att_code": None if _missing(row.att_code) else row.att_code,
+            "description": None if _missing(row.description) else row.description,
+            "records": int(row.records),
+        }
+        for row in counted.itertuples(index=False)
+    ]
+
+
+def _missing(value: Any) -> bool:
+    """pandas' missing markers."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))

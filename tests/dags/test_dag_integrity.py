@@ -1,0 +1,113 @@
+"""DAG integrity: every DAG file imports cleanly, parsing is free, and the sync DAG is wired as documented."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from attendance_bridge.dag_wiring import SYNC_TASKS
+from attendance_bridge.parameters import PARAMETER_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+
+# Parse the DAG folder in a fresh interpreter where opening a network or database connection
+# raises, then report what the parse imported. A fresh process, because this test session has
+# long since imported pandas and psycopg itself.
+PARSE_SCRIPT = """
+import json, socket, sys
+def refuse(*args, **kwargs):
+    raise AssertionError("a DAG file opened a connection while being parsed")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+heavy = sorted(name for name in ("pandas", "psycopg", "great_expectations", "pyarrow", "attendance_bridge.rules")
+               if name in sys.modules)
+print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": {k: str(v) for k, v in bag.import_errors.items()},
+                  "heavy": heavy}))
+"""
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict:
+    """The DAG folder parsed in a fresh interpreter (see PARSE_SCRIPT)."""
+    finished = subprocess.run(
+        [sys.executable, "-c", PARSE_SCRIPT, str(ROOT / "dags")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sync_dag():
+    """The sync DAG object, imported in this process."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_sync.py"))
+    assert not bag.import_errors
+    return bag.dags["attendance_bridge_sync"]
+
+
+def test_there_are_dag_files() -> None:
+    assert [path.name for path in DAG_FILES] == ["attendance_bridge_sync.py"]
+
+
+def test_every_dag_file_imports_without_error(parsed: dict) -> None:
+    assert parsed["errors"] == {}
+    assert "attendance_bridge_sync" in parsed["dag_ids"]
+
+
+def test_parsing_opens_no_connection_and_imports_nothing_heavy(parsed: dict) -> None:
+    # STYLE habit 2: parsing is free. A connection attempt would have failed the parse above.
+    assert parsed["heavy"] == []
+
+
+def test_the_sync_dag_is_manual_tagged_and_documented(sync_dag) -> None:
+    assert sync_dag.schedule is None or str(sync_dag.timetable.summary) == "None"
+    assert {"attendance", "attendance-bridge"} <= set(sync_dag.tags)
+    assert "Where to look afterwards" in sync_dag.doc_md
+
+
+def test_tasks_retry_transient_errors_and_the_report_never_retries(sync_dag) -> None:
+    for task in sync_dag.tasks:
+        if task.task_id == "write_report":
+            assert task.retries == 0
+            assert task.trigger_rule == "all_done"
+        else:
+            assert task.retries >= 2, task.task_id
+            assert task.retry_delay.total_seconds() > 0
+
+
+def test_the_task_graph_is_the_documented_chain(sync_dag) -> None:
+    assert sorted(sync_dag.task_ids) == sorted(SYNC_TASKS)
+    upstream = {task.task_id: sorted(task.upstream_task_ids) for task in sync_dag.tasks}
+    assert upstream == {
+        "check_parameters": [],
+        "extract_school_tables": ["check_parameters"],
+        "validate_preconditions": ["check_parameters", "extract_school_tables"],
+        "compute_missing_records": ["check_parameters", "extract_school_tables", "validate_preconditions"],
+        "validate_candidates": [
+            "check_parameters", "compute_missing_records", "extract_school_tables", "validate_preconditions",
+        ],
+        "back_up_school_records": ["check_parameters", "validate_candidates"],
+        "load_missing_records": ["back_up_school_records", "check_parameters", "compute_missing_records"],
+        "write_report": ["load_missing_records"],
+    }  # fmt: skip
+
+
+def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -> None:
+    params = sync_dag.params
+    assert sorted(params.keys()) == sorted(PARAMETER_NAMES)
+    for name in PARAMETER_NAMES:
+        schema = params.get_param(name).schema
+        assert schema.get("title") and params.get_param(name).description, name
+    assert params.get_param("direction").schema["enum"] == ["auto", "meeting_to_daily", "daily_to_meeting"]
+    assert params.get_param("absent_periods").schema["enum"] == ["all_periods", "bridge_period_only"]
+    assert params.get_param("start_date").schema["format"] == "date"
+    assert params.get_param("end_date").schema["format"] == "date"
+    assert params.get_param("dry_run").value is False
