@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import fields
 from datetime import date
 from typing import Protocol
@@ -35,7 +36,9 @@ class SchoolRange(Protocol):
 
 def read_table(conn: psycopg.Connection, schema: str, table: str, request: SchoolRange) -> pd.DataFrame:
     """One ``include/sql/extract/select_<table>.sql`` query as a frame (values bound, schema quoted)."""
-    statement = sql.SQL(load_sql(f"extract/select_{table}")).format(schema=sql.Identifier(schema))
+    select = sql.SQL(load_sql(f"extract/select_{table}")).format(schema=sql.Identifier(schema))
+    # COPY moves the rows in bulk; NULL is written as \\N so an empty code ('') stays a value.
+    statement = sql.SQL("COPY ({select}) TO STDOUT (FORMAT csv, HEADER true, NULL '\\N')").format(select=select)
     parameters = {
         "school_number": request.school_number,
         "yearid": request.yearid,
@@ -47,11 +50,16 @@ def read_table(conn: psycopg.Connection, schema: str, table: str, request: Schoo
         "pref_record_mode_meeting": PREF_RECORD_MODE_MEETING,
         "pref_bridge": PREF_BRIDGE,
     }
-    with conn.cursor() as cursor:
-        cursor.execute(statement, parameters)
-        columns = [column.name for column in cursor.description]
-        declared = TABLE_COLUMNS.get(table, PREFS_COLUMNS if table == "prefs" else None)
-        return pd.DataFrame(cursor.fetchall(), columns=columns).reindex(columns=list(declared))
+    buffer = io.BytesIO()
+    # psycopg binds the parameters of a COPY statement itself (COPY takes no server-side ones).
+    with conn.cursor() as cursor, cursor.copy(statement, parameters) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    declared = TABLE_COLUMNS[table] if table in TABLE_COLUMNS else PREFS_COLUMNS
+    dtypes = {column: "str" if dtype == "date" else dtype for column, dtype in declared.items()}
+    frame = pd.read_csv(buffer, dtype=dtypes, na_values=["\\N"], keep_default_na=False)
+    return frame.reindex(columns=list(declared))
 
 
 def read_school_frames(conn: psycopg.Connection, schema: str, request: SchoolRange) -> SchoolFrames:
