@@ -1,0 +1,2 @@
+-- The pipeline's own schema in the SIS database: run log, lineage and backups.
+CREATE SCHEMA IF NOT EXISTS {schema}
