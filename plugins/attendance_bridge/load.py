@@ -1,0 +1,197 @@
+"""The load: a run's records into ``attendance`` and ``attendance_time``, all or nothing.
+
+One transaction (X4) holds the school's advisory lock (X5), checks the run's verified backup
+(X6), copies the records into a temporary table with COPY, inserts those whose key has no
+attendance row yet (X1, X2) with one INSERT ... SELECT, gives each new Daily record its
+attendance_time row (M3) and writes a lineage row for every row inserted (X7). It never
+updates or deletes a SIS row and never relies on a unique constraint (none exists in real
+systems), so it does not use ON CONFLICT; it is correct with or without one.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import errors, sql
+
+from attendance_bridge.backup import BackupManifest, BackupNotVerified, require_own_transaction, verified_backup
+from attendance_bridge.rules import RECORD_DTYPES
+from attendance_bridge.settings import MODE_DAILY, MODE_MEETING
+from attendance_bridge.sql import load_sql
+
+# First key of the two-key advisory lock of a school's load; the second is the school number,
+# so two schools never share a key and nothing else in the database is likely to use this one.
+LOAD_LOCK_CLASS = zlib.crc32(b"attendance_bridge.load") & 0x7FFFFFFF
+# The key of an attendance record within a run's records: a Daily record has ccid = periodid = 0.
+RECORD_KEY = ["studentid", "att_date", "att_mode_code", "ccid", "periodid"]
+# Column order and PostgreSQL types of the COPY into the temporary table.
+COPY_TYPES: dict[str, str] = {
+    "row_number": "int8",
+    "studentid": "int8",
+    "schoolid": "int8",
+    "yearid": "int4",
+    "att_date": "date",
+    "calendar_dayid": "int8",
+    "attendance_codeid": "int8",
+    "att_mode_code": "text",
+    "ccid": "int8",
+    "periodid": "int8",
+    "parent_attendanceid": "int8",
+    "time_in": "int4",
+    "time_out": "int4",
+    "total_minutes": "int4",
+}
+INT4_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load inserted and skipped, and how long it took."""
+
+    inserted_attendance: int
+    inserted_attendance_time: int
+    skipped_existing: int
+    seconds: float
+
+
+def load_records(
+    conn: psycopg.Connection,
+    pipeline_schema: str,
+    sis_schema: str,
+    dag_id: str,
+    run_id: str,
+    school_number: int,
+    records: pd.DataFrame,
+) -> LoadResult:
+    """X1, X2, X4, X5, X6, X7: insert the records that do not exist yet, in one transaction."""
+    started = time.perf_counter()
+    frame = checked_records(records, school_number)
+    require_own_transaction(conn, "load_records")
+    with conn.transaction():
+        conn.execute(load_sql("load/set_read_committed"))
+        conn.execute(load_sql("load/lock_school"), {"lock_class": LOAD_LOCK_CLASS, "school_number": school_number})
+        manifest = verified_backup(conn, pipeline_schema, dag_id, run_id)
+        _require_coverage(manifest, sis_schema, school_number, frame)
+        if frame.empty:
+            return LoadResult(0, 0, 0, round(time.perf_counter() - started, 3))
+        _copy_records(conn, frame)
+        parameters = {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "school_number": school_number,
+            "sis_schema_name": sis_schema,
+            "mode_daily": MODE_DAILY,
+            "first_date": frame["att_date"].min().date(),
+            "last_date": frame["att_date"].max().date(),
+        }
+        inserted, noted = conn.execute(
+            _statement("load/insert_attendance", pipeline_schema, sis_schema), parameters
+        ).fetchone()
+        if inserted != noted:  # the key is unique among the records, so this means a bug: undo everything
+            raise RuntimeError(f"{inserted} attendance rows were inserted but {noted} matched their records")
+        times = conn.execute(_statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
+        conn.execute(_statement("load/insert_lineage", pipeline_schema, sis_schema), parameters)
+    return LoadResult(
+        inserted_attendance=inserted,
+        inserted_attendance_time=times.rowcount,
+        skipped_existing=len(frame) - inserted,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def checked_records(records: pd.DataFrame, school_number: int) -> pd.DataFrame:
+    """The records in RECORD_DTYPES' columns and dtypes, refused when they cannot be loaded as they are."""
+    missing = [column for column in RECORD_DTYPES if column not in records.columns]
+    if missing:
+        raise ValueError(f"the records lack the column(s) {', '.join(missing)}")
+    if not 0 < school_number <= INT4_MAX:
+        raise ValueError(f"school number {school_number} is outside 1..{INT4_MAX}")
+    frame = records.loc[:, list(RECORD_DTYPES)].astype(RECORD_DTYPES).reset_index(drop=True)
+    problems = []
+    other_school = frame["schoolid"] != school_number
+    if other_school.any():
+        problems.append(f"{int(other_school.sum())} record(s) of another school than {school_number}")
+    other_mode = ~frame["att_mode_code"].isin([MODE_DAILY, MODE_MEETING])
+    if other_mode.any():
+        problems.append(f"{int(other_mode.sum())} record(s) of a mode other than Daily and Meeting")
+    daily = frame["att_mode_code"] == MODE_DAILY
+    not_zero = daily & ((frame["ccid"] != 0) | (frame["periodid"] != 0))
+    if not_zero.any():
+        problems.append(f"{int(not_zero.sum())} Daily record(s) with a ccid or periodid other than 0")
+    # Two records with one key would both pass the existence check and land twice (X2).
+    duplicated = frame.duplicated(RECORD_KEY)
+    if duplicated.any():
+        problems.append(f"{int(duplicated.sum())} record(s) repeating another's student, day, mode, ccid and period")
+    if problems:
+        raise ValueError("the records cannot be loaded: " + "; ".join(problems))
+    return frame
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying may cure ``exc``: lost connections, serialisation failures, deadlocks, shutdowns."""
+    # psycopg files SQLSTATE classes 08 (connection), 40 (rollback: serialisation, deadlock),
+    # 53 (resources), 55P03 (lock timeout) and 57 (shutdown, cancel) under OperationalError,
+    # and raises it for connection attempts that fail; integrity and data errors are not in it.
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    # A session killed for idling in a transaction is worth one more try; other 25xxx are bugs.
+    return isinstance(exc, errors.IdleInTransactionSessionTimeout)
+
+
+def _require_coverage(manifest: BackupManifest, sis_schema: str, school_number: int, frame: pd.DataFrame) -> None:
+    """X6: the verified backup is of this school and schema, and its range holds every record's day."""
+    if manifest.school_number != school_number or manifest.sis_schema != sis_schema:
+        raise BackupNotVerified(
+            school_number,
+            manifest.run_id,
+            f"the run's backup is of school {manifest.school_number} in schema {manifest.sis_schema!r}, "
+            f"not of school {school_number} in {sis_schema!r}",
+        )
+    if frame.empty:
+        return
+    first, last = frame["att_date"].min().date(), frame["att_date"].max().date()
+    if first < manifest.start_date or last > manifest.end_date:
+        raise BackupNotVerified(
+            school_number,
+            manifest.run_id,
+            f"the records run from {first} to {last} but the backup covers {manifest.start_date} to {manifest.end_date}",
+        )
+
+
+def _copy_records(conn: psycopg.Connection, frame: pd.DataFrame) -> None:
+    """The records into ``pg_temp.bridge_records`` with one binary COPY, then statistics for the planner."""
+    conn.execute(load_sql("load/create_bridge_records"))
+    columns = _copy_columns(frame)
+    with conn.cursor() as cursor:
+        with cursor.copy(load_sql("load/copy_bridge_records")) as copy:
+            copy.set_types(list(COPY_TYPES.values()))
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+        cursor.execute(load_sql("load/analyze_bridge_records"))
+
+
+def _copy_columns(frame: pd.DataFrame) -> list[list[Any]]:
+    """The COPY's columns as lists of Python values (None for a missing time)."""
+    columns: list[list[Any]] = []
+    for name in COPY_TYPES:
+        if name == "row_number":
+            columns.append(list(range(len(frame))))
+        elif name == "att_date":
+            columns.append(frame["att_date"].dt.date.tolist())
+        elif RECORD_DTYPES[name] == "Int64":
+            columns.append(frame[name].astype(object).where(frame[name].notna(), None).tolist())
+        else:
+            columns.append(frame[name].tolist())
+    return columns
+
+
+def _statement(name: str, pipeline_schema: str, sis_schema: str) -> sql.Composed:
+    """A load statement with its schemas quoted in."""
+    return sql.SQL(load_sql(name)).format(
+        pipeline_schema=sql.Identifier(pipeline_schema), sis_schema=sql.Identifier(sis_schema)
+    )
