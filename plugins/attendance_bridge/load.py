@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import psycopg
 from psycopg import errors, sql
+from psycopg.rows import dict_row
 
 from attendance_bridge.backup import BackupManifest, BackupNotVerified, require_own_transaction, verified_backup
 from attendance_bridge.rules import RECORD_DTYPES
@@ -89,17 +90,12 @@ def load_records(
             "first_date": frame["att_date"].min().date(),
             "last_date": frame["att_date"].max().date(),
         }
-        inserted, noted = conn.execute(
-            _statement("load/insert_attendance", pipeline_schema, sis_schema), parameters
-        ).fetchone()
-        if inserted != noted:  # the key is unique among the records, so this means a bug: undo everything
-            raise RuntimeError(f"{inserted} attendance rows were inserted but {noted} matched their records")
-        times = conn.execute(_statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
-        conn.execute(_statement("load/insert_lineage", pipeline_schema, sis_schema), parameters)
+        counts = _one(conn, _statement("load/insert_attendance_with_lineage", pipeline_schema, sis_schema), parameters)
+        _check_counts(counts)
     return LoadResult(
-        inserted_attendance=inserted,
-        inserted_attendance_time=times.rowcount,
-        skipped_existing=len(frame) - inserted,
+        inserted_attendance=counts["inserted_attendance"],
+        inserted_attendance_time=counts["inserted_attendance_time"],
+        skipped_existing=len(frame) - counts["inserted_attendance"],
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -141,6 +137,23 @@ def is_transient(exc: BaseException) -> bool:
         return True
     # A session killed for idling in a transaction is worth one more try; other 25xxx are bugs.
     return isinstance(exc, errors.IdleInTransactionSessionTimeout)
+
+
+def _check_counts(counts: dict[str, int]) -> None:
+    """Every inserted row has its lineage row and every new Daily record its time row; otherwise undo all (X4)."""
+    if not (
+        counts["inserted_attendance"] == counts["attendance_lineage"]
+        and counts["inserted_daily"] == counts["inserted_attendance_time"] == counts["attendance_time_lineage"]
+    ):
+        # The key is unique among the records, so only a bug gets here; raising rolls the load back.
+        raise RuntimeError(f"the load's parts disagree, so nothing was loaded: {counts}")
+
+
+def _one(conn: psycopg.Connection, statement: sql.Composed, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The single row a statement returns, as a dict."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(statement, parameters)
+        return cursor.fetchone()
 
 
 def _require_coverage(manifest: BackupManifest, sis_schema: str, school_number: int, frame: pd.DataFrame) -> None:

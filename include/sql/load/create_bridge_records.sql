@@ -1,4 +1,4 @@
--- The run's records, as the rules built them, plus the id each gets when it is inserted.
+-- The run's records as the rules built them, numbered in their order.
 CREATE TEMPORARY TABLE bridge_records (
     row_number bigint NOT NULL,
     studentid bigint NOT NULL,
@@ -13,6 +13,5 @@ CREATE TEMPORARY TABLE bridge_records (
     parent_attendanceid bigint NOT NULL,
     time_in integer,
     time_out integer,
-    total_minutes integer,
-    attendance_id bigint
+    total_minutes integer
 ) ON COMMIT DROP
