@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-integration demo bench lock clean
+.PHONY: help setup test test-unit test-integration demo bench bench-sync lock clean
 STUDENTS ?= 3000
 
 help:  ## list the commands
@@ -36,6 +36,9 @@ demo: setup  ## build the demo district in the embedded PostgreSQL and run the b
 
 bench: setup  ## time extract and compute on a large demo district (STUDENTS=3000)
 	PYTHONPATH=plugins $(BIN)/python bench/bench_rules.py --students $(STUDENTS)
+
+bench-sync: setup  ## every sync phase on one school with a record for every student-day (SYNC_STUDENTS=2500)
+	PYTHONPATH=plugins $(BIN)/python bench/bench_sync.py --students $(or $(SYNC_STUDENTS),2500)
 
 lock: setup  ## re-resolve requirements.in into requirements.txt
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --no-header requirements.in -o requirements.txt
