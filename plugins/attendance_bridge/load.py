@@ -90,7 +90,12 @@ def load_records(
             "first_date": frame["att_date"].min().date(),
             "last_date": frame["att_date"].max().date(),
         }
-        counts = _one(conn, _statement("load/insert_attendance_with_lineage", pipeline_schema, sis_schema), parameters)
+        conn.execute(load_sql("load/create_bridge_inserted"))
+        inserted = conn.execute(_statement("load/insert_attendance", pipeline_schema, sis_schema), parameters).rowcount
+        conn.execute(load_sql("load/analyze_bridge_inserted"))
+        counts = _one(conn, _statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
+        lineage = conn.execute(_statement("load/insert_lineage", pipeline_schema, sis_schema), parameters).rowcount
+        counts |= {"inserted_attendance": inserted, "attendance_lineage": lineage}
         _check_counts(counts)
     return LoadResult(
         inserted_attendance=counts["inserted_attendance"],
