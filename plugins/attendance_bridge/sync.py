@@ -145,8 +145,7 @@ def check_parameters(run: Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     from attendance_bridge import store
     from attendance_bridge.parameters import parse_run_parameters, school_and_range
 
-    school = conf.get("school_number")
-    school = school if isinstance(school, int) and not isinstance(school, bool) and abs(school) < 2**31 else None
+    school = _conf_school(conf)
     with phase("check_parameters", run, school) as timing, connect_sis() as conn:
         schema, own_schema = sis_schema(conn), pipeline_schema()
         # The run log row comes first, so even a refused conf leaves a trace for the auditor.
@@ -305,6 +304,12 @@ def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping
 # --------------------------------------------------------------------------- helpers
 
 
+def _conf_school(conf: Mapping[str, Any]) -> int | None:
+    """The conf's school number when it is a plausible one, for the run log and report folder."""
+    school = conf.get("school_number")
+    return school if isinstance(school, int) and not isinstance(school, bool) and abs(school) < 2**31 else None
+
+
 def _scope(checked: Mapping[str, Any]) -> Any:
     """The extraction bounds of a checked run."""
     from types import SimpleNamespace
@@ -391,7 +396,7 @@ def write_report(run: Run, conf: Mapping[str, Any], upstream: Mapping[str, Any])
     from attendance_bridge.staging import report_folder, write_json
 
     checked = upstream.get("check_parameters") or {}
-    school = checked.get("school_number")
+    school = checked.get("school_number", _conf_school(conf))
     path = report_folder(school, run.run_id) / "report.json"
     started = time.perf_counter()
     with connect_sis() as conn:
