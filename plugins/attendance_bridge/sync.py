@@ -193,7 +193,7 @@ def extract_school_tables(run: Run, checked: Mapping[str, Any]) -> dict[str, Any
 
 def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any]) -> dict[str, Any]:
     """Task 3: P3-P6 and the data-quality checks with Great Expectations; P3 resolves ``auto``."""
-    from attendance_bridge import validation
+    from attendance_bridge import quality_gate as validation
     from attendance_bridge.staging import report_folder, write_json
 
     school = checked["school_number"]
@@ -251,7 +251,7 @@ def validate_candidates(
     preconditions: Mapping[str, Any],
 ) -> dict[str, Any]:  # fmt: skip
     """Task 5: the records to insert have unique keys, existing foreign keys, and none is in the SIS."""
-    from attendance_bridge import validation
+    from attendance_bridge import quality_gate as validation
     from attendance_bridge.staging import report_folder, write_json
 
     school = checked["school_number"]

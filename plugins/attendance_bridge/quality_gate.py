@@ -1,0 +1,471 @@
+"""The Great Expectations gate of the sync: preconditions P3-P6 and the candidates' checks.
+
+The preconditions are relational ("every bell schedule used by an in-session day has exactly
+one bridge item"), so each suite validates a small frame built here with one row per object
+being judged (the school, a day, a bell schedule in use, an attendance code used) and a
+``label`` that names it for a person. The suites are JSON files in ``expectations/``; each
+expectation's ``meta`` carries its rule id, whether it is critical, a description and the
+sentence template a failure is reported with. Great Expectations is imported only when a
+gate runs: it is slow to import and the DAG file must parse without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from attendance_bridge.errors import PreconditionFailed
+from attendance_bridge.frames import SchoolFrames
+from attendance_bridge.settings import (
+    DAILY_TO_MEETING,
+    EXPECTATIONS_DIR,
+    MEETING_TO_DAILY,
+    MODE_DAILY,
+    MODE_MEETING,
+    PREF_BRIDGE,
+    PREF_RECORD_MODE_DAILY,
+    PREF_RECORD_MODE_MEETING,
+)
+
+log = logging.getLogger(__name__)
+
+PRECONDITION_SUITES = (
+    "preconditions_school_settings",
+    "preconditions_calendar",
+    "preconditions_bell_schedules",
+    "preconditions_attendance_codes",
+    "data_quality_enrolments",
+)
+CANDIDATE_SUITE = "candidates"
+# How many offending objects a failure message names before it says "and N more".
+NAMED_IN_MESSAGE = 5
+
+
+class SuiteLoadError(ValueError):
+    """A suite file that Great Expectations did not load in full."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation's verdict, in words."""
+
+    rule: str
+    suite: str
+    expectation: str
+    description: str
+    critical: bool
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """Every check of a gate and Great Expectations' full results (for the audit)."""
+
+    checks: tuple[CheckResult, ...]
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        """No critical check failed."""
+        return not self.failures()
+
+    def failures(self) -> list[CheckResult]:
+        """The failed critical checks."""
+        return [check for check in self.checks if check.critical and not check.passed]
+
+    def raise_for_failure(self, school_number: int) -> None:
+        """Refuse the run, naming the rule of the first failure and every failed check's objects."""
+        failures = self.failures()
+        if failures:
+            detail = " ".join(check.message for check in failures)
+            raise PreconditionFailed(failures[0].rule, school_number, detail)
+
+
+# --------------------------------------------------------------------------- suites
+
+
+def suite_document(name: str, folder: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
+    """A suite's JSON file as a dict."""
+    return json.loads((folder / f"{name}.json").read_text())
+
+
+def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> Any:
+    """The suite as a GX ExpectationSuite; refuses a file GX did not load in full.
+
+    GX 1.x can drop an expectation it does not understand while loading a suite; a gate with
+    a check silently missing would pass data it should stop, so the count is compared.
+    """
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    document = suite_document(name, folder)
+    written = len(document.get("expectations", []))
+    try:
+        suite = ExpectationSuite(**document)
+    except Exception as exc:
+        raise SuiteLoadError(f"the expectation suite {name}.json could not be loaded: {exc}") from exc
+    if len(suite.expectations) != written or written == 0:
+        raise SuiteLoadError(
+            f"the expectation suite {name}.json holds {written} expectations but Great Expectations "
+            f"loaded {len(suite.expectations)}; fix the file before running the gate"
+        )
+    return suite
+
+
+# --------------------------------------------------------------------------- P3 and P4
+
+
+def recording_direction(prefs: pd.DataFrame) -> str | None:
+    """P3: the direction ``auto`` means, or None unless exactly one method is current."""
+    current = _current_methods(prefs)
+    if current == [PREF_RECORD_MODE_MEETING]:
+        return MEETING_TO_DAILY
+    if current == [PREF_RECORD_MODE_DAILY]:
+        return DAILY_TO_MEETING
+    return None
+
+
+def _current_methods(prefs: pd.DataFrame) -> list[str]:
+    """The recording-method prefs set to '1'."""
+    methods = prefs.loc[prefs["name"].isin([PREF_RECORD_MODE_DAILY, PREF_RECORD_MODE_MEETING])]
+    return sorted(set(methods.loc[methods["value"].astype("str").str.strip() == "1", "name"]))
+
+
+def school_settings(prefs: pd.DataFrame, school_number: int) -> pd.DataFrame:
+    """One row for the school: how many recording methods are current, and its bridge setting."""
+    current = _current_methods(prefs)
+    bridges = prefs.loc[prefs["name"] == PREF_BRIDGE, "value"].astype("str").str.strip().tolist()
+    bridge = bridges[0] if len(bridges) == 1 else ("missing" if not bridges else "set more than once")
+    return pd.DataFrame(
+        {
+            "label": [f"school {school_number}"],
+            "current_methods": [len(current)],
+            "methods": [", ".join(current) or "none"],
+            "bridge": [{"0": "none"}.get(bridge, bridge)],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- P5
+
+
+def in_session_days(frames: SchoolFrames, school_number: int, start: date, end: date) -> pd.DataFrame:
+    """One row per in-session day of the range: does it have a bell schedule and a cycle day letter."""
+    calendar = frames.calendar_day
+    days = calendar.loc[
+        (calendar["schoolid"] == school_number)
+        & (calendar["insession"] == 1).fillna(False)
+        & calendar["date_value"].between(pd.Timestamp(start), pd.Timestamp(end))
+    ]
+    letters = frames.cycle_day.rename(columns={"id": "cycle_day_id"}).astype({"cycle_day_id": "Int64"})
+    days = days.merge(letters, on="cycle_day_id", how="left")
+    return pd.DataFrame(
+        {
+            "label": "the in-session day " + days["date_value"].dt.strftime("%Y-%m-%d"),
+            "has_bell_schedule": days["bell_schedule_id"].notna().to_numpy(),
+            "has_cycle_day": days["letter"].notna().to_numpy(),
+        }
+    )
+
+
+def bell_schedules_in_use(frames: SchoolFrames, school_number: int, start: date, end: date) -> pd.DataFrame:
+    """One row per bell schedule an in-session day of the range uses, with its bridge item(s)."""
+    calendar = frames.calendar_day
+    days = calendar.loc[
+        (calendar["schoolid"] == school_number)
+        & (calendar["insession"] == 1).fillna(False)
+        & calendar["date_value"].between(pd.Timestamp(start), pd.Timestamp(end))
+        & calendar["bell_schedule_id"].notna()
+    ]
+    used = (
+        days.groupby("bell_schedule_id", as_index=False)["date_value"]
+        .min()
+        .rename(columns={"date_value": "first_day"})
+        .astype({"bell_schedule_id": "int64"})
+        .merge(frames.bell_schedule.rename(columns={"id": "bell_schedule_id"}), on="bell_schedule_id", how="left")
+    )
+    items = frames.bell_schedule_items
+    bridge_items = items.loc[(items["daily_attendance_code"] == 1).fillna(False)]
+    counted = bridge_items.groupby("bell_schedule_id").agg(
+        bridge_items=("id", "size"),
+        period_id=("period_id", "first"),
+        time_in=("daily_time_in_default", "first"),
+        time_out=("daily_time_out_default", "first"),
+    )
+    schedules = used.merge(counted, left_on="bell_schedule_id", right_index=True, how="left")
+    one_bridge = schedules["bridge_items"] == 1
+    times_sound = schedules["time_in"].notna() & schedules["time_out"].notna()
+    times_sound &= (schedules["time_in"] < schedules["time_out"]).fillna(False)
+    name = schedules["name"].fillna("(no name)")
+    return pd.DataFrame(
+        {
+            "label": "the bell schedule '"
+            + name
+            + "' (id "
+            + schedules["bell_schedule_id"].astype("str")
+            + "), used on "
+            + schedules["first_day"].dt.strftime("%Y-%m-%d"),
+            "bridge_items": schedules["bridge_items"].fillna(0).astype("int64").to_numpy(),
+            # Times and period are judged only where there is exactly one bridge item, so a
+            # schedule without one is reported once, for that.
+            "default_times_sound": (times_sound | ~one_bridge).to_numpy(),
+            "default_times": _clock(schedules["time_in"]) + " to " + _clock(schedules["time_out"]),
+            "bridge_period_exists": (schedules["period_id"].isin(frames.period["id"]) | ~one_bridge).to_numpy(),
+            "bridge_period_id": schedules["period_id"].astype("Int64").astype("str").to_numpy(),
+        }
+    ).astype({"default_times": "str"})
+
+
+def _clock(seconds: pd.Series) -> pd.Series:
+    """Seconds since midnight as HH:MM, 'missing' when empty."""
+    values = pd.to_numeric(seconds, errors="coerce")
+    text = (
+        (values // 3600).astype("Int64").astype("str").str.zfill(2)
+        + ":"
+        + (values % 3600 // 60).astype("Int64").astype("str").str.zfill(2)
+    )
+    return text.where(values.notna(), "missing")
+
+
+# --------------------------------------------------------------------------- P6
+
+
+def attendance_codes_used(frames: SchoolFrames, school_number: int, start: date, end: date) -> pd.DataFrame:
+    """One row per attendance code the school's Daily and Meeting records of the range refer to.
+
+    Every record of the range counts, in session or not: a record nobody can read is a problem
+    whatever day it is on, and a clear refusal beats a guess (decided here).
+    """
+    records = frames.attendance.loc[
+        (frames.attendance["schoolid"] == school_number)
+        & frames.attendance["att_date"].between(pd.Timestamp(start), pd.Timestamp(end))
+    ]
+    used = (
+        records.assign(code=records["attendance_codeid"].astype("Int64"))
+        .groupby("code", dropna=False, as_index=False)
+        .agg(records=("id", "size"), first_day=("att_date", "min"))
+    )
+    codes = frames.attendance_code.rename(columns={"id": "code"}).astype({"code": "Int64"})
+    used = used.merge(codes, on="code", how="left", indicator=True)
+    known = (used["_merge"] == "both").to_numpy()
+    code_text = used["code"].astype("str").where(used["code"].notna(), "none")
+    att_code = used["att_code"].fillna("").astype("str")
+    return pd.DataFrame(
+        {
+            "label": "the attendance code "
+            + code_text
+            + att_code.map(lambda c: f" ('{c}')" if c else "")
+            + ", used by "
+            + used["records"].astype("str")
+            + " record(s) from "
+            + used["first_day"].dt.strftime("%Y-%m-%d"),
+            "code_exists": known,
+            # Unknown codes have no status; GX skips missing values, so each is reported once.
+            "presence_status": used["presence_status_cd"].where(known).astype("str"),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def enrolments(frames: SchoolFrames) -> pd.DataFrame:
+    """One row per enrolment: does it last at least one day (dateleft is exclusive)."""
+    cc = frames.cc
+    return pd.DataFrame(
+        {
+            "label": "the enrolment cc.id "
+            + cc["id"].astype("str")
+            + " of student "
+            + cc["studentid"].astype("str")
+            + " ("
+            + cc["dateenrolled"].dt.strftime("%Y-%m-%d")
+            + " to "
+            + cc["dateleft"].dt.strftime("%Y-%m-%d")
+            + ")",
+            "lasts_a_day": (cc["dateleft"] > cc["dateenrolled"]).fillna(False).to_numpy(),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def candidate_checks(records: pd.DataFrame, frames: SchoolFrames, direction: str, school_number: int) -> pd.DataFrame:
+    """One row per record to insert, with a boolean per candidate check (C1-C4)."""
+    target_mode = MODE_DAILY if direction == MEETING_TO_DAILY else MODE_MEETING
+    key = ["studentid", "att_date"] if target_mode == MODE_DAILY else ["studentid", "att_date", "ccid", "periodid"]
+    sizes = records.groupby(key)["studentid"].transform("size") if not records.empty else pd.Series(dtype="int64")
+    existing = frames.attendance.loc[frames.attendance["att_mode_code"] == target_mode, key].drop_duplicates()
+    exists = records.loc[:, key].merge(existing.astype(records.dtypes[key].to_dict()), on=key, how="left",
+                                       indicator=True)["_merge"].eq("both")  # fmt: skip
+    daily = records["att_mode_code"] == MODE_DAILY
+    return pd.DataFrame(
+        {
+            "label": "the record for student "
+            + records["studentid"].astype("str")
+            + " on "
+            + records["att_date"].dt.strftime("%Y-%m-%d")
+            + " (period id "
+            + records["periodid"].astype("str")
+            + ", enrolment "
+            + records["ccid"].astype("str")
+            + ")",
+            "key_count": sizes.to_numpy(dtype="int64"),
+            "mode": records["att_mode_code"].astype("str").to_numpy(),
+            "schoolid": records["schoolid"].to_numpy(),
+            "calendar_day_exists": records["calendar_dayid"].isin(frames.calendar_day["id"]).to_numpy(),
+            "code_exists": records["attendance_codeid"].isin(frames.attendance_code["id"]).to_numpy(),
+            "enrolment_exists": (
+                daily & records["ccid"].eq(0) | ~daily & records["ccid"].isin(frames.cc["id"])
+            ).to_numpy(),
+            "period_exists": (
+                daily & records["periodid"].eq(0) | ~daily & records["periodid"].isin(frames.period["id"])
+            ).to_numpy(),
+            "source_exists": records["parent_attendanceid"].isin(frames.attendance["id"]).to_numpy(),
+            "already_in_sis": exists.to_numpy(),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- the gates
+
+
+def validate_preconditions(
+    frames: SchoolFrames, prefs: pd.DataFrame, school_number: int, start_date: date, end_date: date, run_name: str
+) -> ValidationOutcome:
+    """P3-P6 and the data-quality checks over one school's extracted frames."""
+    checked = {
+        "preconditions_school_settings": school_settings(prefs, school_number),
+        "preconditions_calendar": in_session_days(frames, school_number, start_date, end_date),
+        "preconditions_bell_schedules": bell_schedules_in_use(frames, school_number, start_date, end_date),
+        "preconditions_attendance_codes": attendance_codes_used(frames, school_number, start_date, end_date),
+        "data_quality_enrolments": enrolments(frames),
+    }
+    return _validate(checked, run_name, {"school_number": school_number})
+
+
+def validate_candidates(
+    records: pd.DataFrame, frames: SchoolFrames, direction: str, run_name: str, school_number: int | None = None
+) -> ValidationOutcome:
+    """C1-C4: unique keys, existing references, nothing already in the SIS, the right mode and school."""
+    school = school_number if school_number is not None else _only_school(records, frames)
+    target_mode = MODE_DAILY if direction == MEETING_TO_DAILY else MODE_MEETING
+    frame = candidate_checks(records, frames, direction, school)
+    return _validate({CANDIDATE_SUITE: frame}, run_name, {"school_number": school, "target_mode": target_mode})
+
+
+def _only_school(records: pd.DataFrame, frames: SchoolFrames) -> int:
+    """The school of the extracted calendar (candidates must all be of it)."""
+    schools = frames.calendar_day["schoolid"].unique()
+    return int(schools[0]) if len(schools) == 1 else -1
+
+
+def _validate(frames: Mapping[str, pd.DataFrame], run_name: str, values: Mapping[str, Any]) -> ValidationOutcome:
+    """Run each suite on its frame in one ephemeral GX context; checks in words, results in full."""
+    context = _context()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    run_id = RunIdentifier(run_name=run_name)
+    checks: list[CheckResult] = []
+    results: dict[str, Any] = {}
+    source = context.data_sources.add_pandas("attendance_bridge")
+    for name, frame in frames.items():
+        suite = _with_values(load_suite(name), values)
+        suite = context.suites.add(suite)
+        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        import great_expectations as gx
+
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=definition, suite=suite)
+        )
+        # COMPLETE lists every offender; the candidates can be hundreds of thousands of rows,
+        # so there the first twenty (SUMMARY) name enough of them.
+        # The precondition frames are small, so every column rides along to fill the messages.
+        result_format = {
+            "result_format": "SUMMARY" if name == CANDIDATE_SUITE else "COMPLETE",
+            "unexpected_index_column_names": ["label"] if name == CANDIDATE_SUITE else list(frame.columns),
+            "partial_unexpected_count": 20,
+        }
+        result = validation.run(
+            batch_parameters={"dataframe": _for_gx(frame)}, result_format=result_format, run_id=run_id
+        )
+        document = result.to_json_dict()
+        results[name] = document
+        checks.extend(_checks(name, document))
+    return ValidationOutcome(tuple(checks), results)
+
+
+def _context() -> Any:
+    """An ephemeral GX context without progress bars or usage statistics."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars would go into the task logs as hundreds of lines of carriage returns.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _with_values(suite: Any, values: Mapping[str, Any]) -> Any:
+    """Fill run-dependent kwargs written as "$name" in the suite file (the school, the target mode)."""
+    for expectation in suite.expectations:
+        for key in ("value_set",):
+            current = getattr(expectation, key, None)
+            if isinstance(current, list) and any(isinstance(v, str) and v.startswith("$") for v in current):
+                setattr(expectation, key, [values.get(v[1:], v) if isinstance(v, str) else v for v in current])
+    return suite
+
+
+def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas 3 string columns as object columns, the dtype GX's pandas engine expects."""
+    text = [column for column, dtype in frame.dtypes.items() if str(dtype) in ("str", "string")]
+    return frame.astype({column: "object" for column in text}) if text else frame
+
+
+def _checks(suite_name: str, document: Mapping[str, Any]) -> list[CheckResult]:
+    """One CheckResult per expectation result, with a message naming the offending objects."""
+    checks = []
+    for outcome in document["results"]:
+        configuration = outcome["expectation_config"]
+        meta = configuration.get("meta") or {}
+        passed = bool(outcome["success"])
+        checks.append(
+            CheckResult(
+                rule=meta.get("rule", "?"),
+                suite=suite_name,
+                expectation=configuration["type"],
+                description=meta.get("description", ""),
+                critical=bool(meta.get("critical", True)),
+                passed=passed,
+                message="" if passed else _message(meta, configuration, outcome),
+            )
+        )
+    return checks
+
+
+def _message(meta: Mapping[str, Any], configuration: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:
+    """The suite's sentence template, filled in for the first few offending objects."""
+    if outcome.get("exception_info", {}).get("raised_exception"):
+        return f"the check '{meta.get('description', configuration['type'])}' could not run: " + str(
+            outcome["exception_info"].get("exception_message")
+        )
+    result = outcome.get("result") or {}
+    offenders = result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
+    column = configuration["kwargs"].get("column")
+    template = meta.get("message", "{label}: " + meta.get("description", "check failed"))
+    sentences = [template.format(**{**row, "value": row.get(column)}) for row in offenders[:NAMED_IN_MESSAGE]]
+    count = int(result.get("unexpected_count") or len(offenders))
+    more = f" (and {count - NAMED_IN_MESSAGE} more)" if count > NAMED_IN_MESSAGE else ""
+    return "; ".join(sentences) + more + "."

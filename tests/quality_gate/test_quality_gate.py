@@ -1,0 +1,210 @@
+"""The Great Expectations gate on the tiny school: P3-P6, the candidate checks C1-C4, suite loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from attendance_bridge.errors import PreconditionFailed
+from attendance_bridge.quality_gate import (
+    PRECONDITION_SUITES,
+    SuiteLoadError,
+    load_suite,
+    recording_direction,
+    suite_document,
+    validate_candidates,
+    validate_preconditions,
+)
+from attendance_bridge.rules import bridge_records
+from attendance_bridge.settings import DAILY_TO_MEETING, EXPECTATIONS_DIR, MEETING_TO_DAILY
+
+from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, daily, meeting, request, school, tables
+
+SOUND_PREFS = [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "1"), ("ATT_MeetingDailyBridge", "2")]
+
+
+def prefs(rows: list[tuple[str, str | None]] = SOUND_PREFS) -> pd.DataFrame:
+    """The school's prefs rows (id, name, value)."""
+    return pd.DataFrame([(i, n, v) for i, (n, v) in enumerate(rows, 1)], columns=["id", "name", "value"]).astype(
+        {"id": "int64", "name": "str", "value": "str"}
+    )
+
+
+def gate(frames=None, school_prefs=None):
+    """validate_preconditions over the tiny school's week."""
+    frames = frames if frames is not None else school(daily(1, 1, MON, EXCUSED), meeting(2, 1, TUE, EXCUSED, 9003, 12))
+    return validate_preconditions(frames, school_prefs if school_prefs is not None else prefs(), 100, MON, THU, "test")
+
+
+def refusal(outcome) -> str:
+    """The message the run would stop with."""
+    with pytest.raises(PreconditionFailed) as raised:
+        outcome.raise_for_failure(100)
+    return str(raised.value)
+
+
+def items_with(item_id: int, **changes: object) -> pd.DataFrame:
+    """The bell schedule items with one item changed, or dropped when no change is given."""
+    items = tables()["bell_schedule_items"]
+    if not changes:
+        return items.loc[items["id"] != item_id]
+    return items.assign(**{k: items[k].where(items["id"] != item_id, v) for k, v in changes.items()})
+
+
+def test_a_sound_school_passes_every_check() -> None:
+    outcome = gate()
+    assert outcome.success
+    assert {check.rule for check in outcome.checks} >= {"P3", "P4", "P5", "P6", "DQ1"}
+    assert set(outcome.results) == set(PRECONDITION_SUITES)
+    outcome.raise_for_failure(100)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "0"), ("ATT_MeetingDailyBridge", "2")], "0 are set"),
+        ([("ATT_RecordModeDaily", "1"), ("ATT_RecordModeMeeting", "1"), ("ATT_MeetingDailyBridge", "2")], "2 are set"),
+    ],
+)
+def test_p3_needs_exactly_one_current_recording_method(rows, expected) -> None:
+    message = refusal(gate(school_prefs=prefs(rows)))
+    assert message.startswith("P3 failed for school 100: school 100 must record attendance by exactly one method")
+    assert expected in message
+    assert recording_direction(prefs(rows)) is None
+
+
+@pytest.mark.parametrize(("bridge", "shown"), [([("ATT_MeetingDailyBridge", "0")], "none"), ([], "missing")])
+def test_p4_needs_the_bridge_one_way_or_two_way(bridge, shown) -> None:
+    rows = [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "1"), *bridge]
+    message = refusal(gate(school_prefs=prefs(rows)))
+    assert message.startswith("P4 failed for school 100")
+    assert f"Attendance Bridge set to {shown}" in message
+
+
+def test_p3_auto_direction_follows_the_current_method() -> None:
+    assert recording_direction(prefs()) == MEETING_TO_DAILY
+    daily_now = [("ATT_RecordModeDaily", "1"), ("ATT_RecordModeMeeting", "0"), ("ATT_MeetingDailyBridge", "1")]
+    assert recording_direction(prefs(daily_now)) == DAILY_TO_MEETING
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (items_with(5), "the bell schedule 'Early Release' (id 2), used on 2025-09-02 has 0 bridge periods"),
+        (
+            items_with(4, daily_attendance_code=1, daily_time_in_default=1, daily_time_out_default=2),
+            "'Early Release' (id 2), used on 2025-09-02 has 2 bridge periods",
+        ),
+        (items_with(1, daily_time_in_default=None), "'Regular' (id 1), used on 2025-09-01 needs a default time in"),
+        (items_with(1, daily_time_in_default=15 * 3600, daily_time_out_default=8 * 3600), "found 15:00 to 08:00"),
+        (items_with(1, period_id=99), "points at period id 99, which does not exist"),
+    ],
+)
+def test_p5_every_bell_schedule_in_use_has_one_sound_bridge_period(items, expected) -> None:
+    frames = school(daily(1, 1, MON, EXCUSED), bell_schedule_items=items)
+    message = refusal(gate(frames))
+    assert message.startswith("P5 failed for school 100")
+    assert expected in message
+
+
+def test_p5_an_unused_bell_schedule_without_a_bridge_is_fine() -> None:
+    raw = tables()
+    unused = pd.concat([raw["bell_schedule"], pd.DataFrame([(3, "Assembly")], columns=["id", "name"])])
+    assert gate(school(daily(1, 1, MON, EXCUSED), bell_schedule=unused)).success
+
+
+def test_p5_an_in_session_day_needs_a_bell_schedule_and_a_letter() -> None:
+    calendar = tables()["calendar_day"]
+    no_schedule = calendar.assign(bell_schedule_id=calendar["bell_schedule_id"].where(calendar["id"] != 504, None))
+    assert "the in-session day 2025-09-04 has no bell schedule" in refusal(gate(school(calendar_day=no_schedule)))
+    no_letter = calendar.assign(cycle_day_id=calendar["cycle_day_id"].where(calendar["id"] != 502, None))
+    assert "the in-session day 2025-09-02 has no cycle day" in refusal(gate(school(calendar_day=no_letter)))
+
+
+def test_p6_an_unknown_code_is_named() -> None:
+    message = refusal(gate(school(daily(1, 1, MON, 77), daily(2, 2, TUE, 77))))
+    assert message.startswith("P6 failed for school 100: the attendance code 77, used by 2 record(s) from 2025-09-01")
+    assert "does not exist" in message
+
+
+def test_p6_a_code_neither_present_nor_absent_is_named() -> None:
+    codes = tables()["attendance_code"]
+    odd = codes.assign(presence_status_cd=codes["presence_status_cd"].where(codes["id"] != EXCUSED, "Tardy"))
+    message = refusal(gate(school(daily(1, 1, MON, EXCUSED), attendance_code=odd)))
+    assert "the attendance code 3 ('E')" in message and "presence status 'Tardy'" in message
+
+
+def test_every_failed_check_is_in_the_message_and_non_critical_ones_only_warn() -> None:
+    cc = tables()["cc"]
+    backwards = cc.assign(dateleft=cc["dateleft"].where(cc["id"] != 9007, cc["dateenrolled"].iloc[0]))
+    outcome = gate(school(daily(1, 1, MON, 77), bell_schedule_items=items_with(5), cc=backwards))
+    rules = [check.rule for check in outcome.failures()]
+    assert rules == ["P5", "P6"]
+    warned = [check for check in outcome.checks if not check.passed and not check.critical]
+    assert [check.rule for check in warned] == ["DQ1"] and "cc.id 9007" in warned[0].message
+    message = refusal(outcome)
+    assert message.startswith("P5 failed") and "attendance code 77" in message
+
+
+def test_candidates_the_engine_builds_pass() -> None:
+    frames = school(daily(1, 1, MON, EXCUSED), meeting(2, 2, TUE, EXCUSED, 9004, 99), daily(3, 2, THU, EXCUSED))
+    for direction in (MEETING_TO_DAILY, DAILY_TO_MEETING):
+        records = bridge_records(frames, request(direction)).records
+        assert validate_candidates(records, frames, direction, "test", 100).success
+
+
+def test_no_candidates_pass() -> None:
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(MEETING_TO_DAILY)).records
+    assert records.empty
+    assert validate_candidates(records, frames, MEETING_TO_DAILY, "test", 100).success
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "words"),
+    [
+        (lambda r: pd.concat([r, r.iloc[:1]]), "C1", "would be inserted 2 times"),
+        (lambda r: r.assign(attendance_codeid=55), "C2", "attendance code that does not exist"),
+        (lambda r: r.assign(ccid=4242), "C2", "enrolment that does not exist"),
+        (lambda r: r.assign(parent_attendanceid=4242), "C2", "source record that does not exist"),
+        (lambda r: r.assign(schoolid=200), "C4", "belongs to school 200"),
+    ],
+)
+def test_candidate_checks_refuse_bad_records(change, rule, words) -> None:
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(DAILY_TO_MEETING)).records
+    assert not records.empty
+    outcome = validate_candidates(change(records).reset_index(drop=True), frames, DAILY_TO_MEETING, "test", 100)
+    assert rule in [check.rule for check in outcome.failures()]
+    assert words in refusal(outcome)
+
+
+def test_a_candidate_already_in_the_sis_is_refused() -> None:
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(DAILY_TO_MEETING)).records
+    existing = school(daily(1, 1, MON, EXCUSED), meeting(2, 1, MON, EXCUSED, 9001, HR))
+    outcome = validate_candidates(records, existing, DAILY_TO_MEETING, "test", 100)
+    assert [check.rule for check in outcome.failures()] == ["C3"]
+    assert "is already in the SIS" in refusal(outcome)
+
+
+@pytest.mark.parametrize("name", [path.stem for path in EXPECTATIONS_DIR.glob("*.json")])
+def test_every_suite_loads_in_full_with_rule_and_message(name) -> None:
+    document = suite_document(name)
+    assert len(load_suite(name).expectations) == len(document["expectations"]) > 0
+    for expectation in document["expectations"]:
+        assert {"rule", "critical", "description", "message"} <= set(expectation["meta"])
+
+
+def test_a_suite_with_an_invalid_expectation_is_refused(tmp_path: Path) -> None:
+    document = suite_document("preconditions_calendar")
+    document["expectations"][0]["kwargs"]["no_such_argument"] = 1
+    (tmp_path / "broken.json").write_text(json.dumps(document))
+    with pytest.raises(SuiteLoadError, match="broken.json"):
+        load_suite("broken", tmp_path)
+    document["expectations"] = []
+    (tmp_path / "empty.json").write_text(json.dumps(document))
+    with pytest.raises(SuiteLoadError, match="holds 0 expectations"):
+        load_suite("empty", tmp_path)
