@@ -128,9 +128,18 @@ def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, fl
         )
         for name, label in SUMMARY_LINES[resolved["direction"]]:
             print(f"    {label:<58} {counts.get(name, 0):>9,}")
-        print(f"    report:             {report['report_path']}")
-        print(f"    validation results: {report['validation_results']['preconditions']}")
+        print(f"    report:             {_local(report['report_path'])}")
+        print(f"    validation results: {_local(report['validation_results']['preconditions'])}")
         print(f"    task logs:          {log_path}")
+
+    if reports and reports[0]["counts"].get("inserted") == 0:
+        print("\n  (The first run inserted nothing: an earlier `make demo` synchronized this school already.")
+        print("   `make clean` removes the demo database so the next demo starts afresh.)")
+
+
+def _local(url: str | None) -> str:
+    """A file:// URL as a plain path, anything else as it is."""
+    return urlsplit(url).path if url and url.startswith("file://") else str(url)
 
 
 # The counts of the report, labelled with the rules they come from.

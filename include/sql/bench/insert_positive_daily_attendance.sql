@@ -3,7 +3,7 @@
 INSERT INTO {schema}.attendance
     (studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code, ccid, periodid)
 SELECT DISTINCT ON (c.studentid, d.id)
-       c.studentid, d.schoolid, %(yearid)s, d.date_value, d.id, present.id, %(mode_daily)s, 0, 0
+       c.studentid, d.schoolid, %(yearid)s, d.date_value, d.id, present.id, %(mode_daily)s::text, 0, 0
 FROM {schema}.calendar_day AS d
 JOIN {schema}.cc AS c
   ON c.schoolid = d.schoolid
@@ -29,6 +29,6 @@ WHERE d.schoolid = %(school_number)s
       WHERE a.schoolid = d.schoolid
         AND a.studentid = c.studentid
         AND a.att_date = d.date_value
-        AND a.att_mode_code = %(mode_daily)s
+        AND a.att_mode_code = %(mode_daily)s::text
   )
 ORDER BY c.studentid, d.id
