@@ -7,226 +7,25 @@ engine says should land, and every row that existed before the run is checked un
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
-from urllib.parse import urlsplit
+from datetime import date
 
-import pandas as pd
-import psycopg
 import pytest
-from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
-from attendance_bridge.embedded import SisConnection
-from attendance_bridge.extract import read_school_frames
-from attendance_bridge.frames import BridgeRequest
-from attendance_bridge.rules import RECORD_DTYPES, bridge_records
-from attendance_bridge.settings import (
-    MODE_DAILY,
-    PIPELINE_SCHEMA_ENV,
-    REPORTS_BASE_ENV,
-    SIS_CONN_ENV,
-    SIS_SCHEMA_ENV,
-    STAGING_BASE_ENV,
+
+from tests.integration.sync_sandbox import (
+    YEAR_FIRST_DAY,
+    YEAR_LAST_DAY,
+    assert_backup_agrees,
+    assert_landed_exactly,
+    assert_lineage_agrees,
+    attendance_rows_in_range,
+    expected_records,
+    old_rows_checksum,
+    rows_before,
+    run_sync,
+    snapshot,
 )
-from psycopg import sql
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-SIS_TABLES = (
-    "schools", "terms", "prefs", "attendance_code", "period", "cycle_day", "bell_schedule", "bell_schedule_items",
-    "calendar_day", "sections", "section_meeting", "cc", "students", "attendance", "attendance_time",
-)  # fmt: skip
-YEAR_FIRST_DAY, YEAR_LAST_DAY = date(2025, 8, 18), date(2026, 6, 5)
-RECORD_COLUMNS = [column for column in RECORD_DTYPES if column not in ("time_in", "time_out", "total_minutes")]
-
-
-@dataclass
-class Sandbox:
-    """One test's SIS schema, pipeline schema and folders."""
-
-    conn: psycopg.Connection
-    schema: str
-    pipeline_schema: str
-    reports: Path
-
-    def q(self, statement: str, **params: object) -> list[tuple]:
-        """Run one statement with {sis} and {pipeline} schema placeholders."""
-        query = sql.SQL(statement).format(
-            sis=sql.Identifier(self.schema), pipeline=sql.Identifier(self.pipeline_schema)
-        )
-        cursor = self.conn.execute(query, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-@pytest.fixture(scope="module")
-def sync_dag():
-    """The DAG as Airflow parses it from the dags folder."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_sync.py"))
-    assert not bag.import_errors
-    return bag.dags["attendance_bridge_sync"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def airflow_metadata(sis_server: SisConnection) -> None:
-    """Airflow's metadata database, migrated once (dag.test() records its runs there)."""
-    from airflow.utils import db
-
-    db.upgradedb()
-
-
-@pytest.fixture
-def sandbox(sis_server: SisConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """A fresh demo district (40 students per school), and the DAG pointed at it."""
-    suffix = uuid.uuid4().hex[:10]
-    schema, pipeline_schema = f"sis_{suffix}", f"ab_{suffix}"
-    monkeypatch.setenv(SIS_CONN_ENV, sis_server.airflow_json())
-    monkeypatch.setenv(SIS_SCHEMA_ENV, schema)
-    monkeypatch.setenv(PIPELINE_SCHEMA_ENV, pipeline_schema)
-    monkeypatch.setenv(STAGING_BASE_ENV, f"file://{tmp_path / 'staging'}")
-    monkeypatch.setenv(REPORTS_BASE_ENV, f"file://{tmp_path / 'reports'}")
-    with psycopg.connect(**sis_server.conninfo_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        try:
-            create_sis_schema(conn, schema)
-            generate_demo_district(conn, schema, students_per_school=40, seed=5)
-            yield Sandbox(conn, schema, pipeline_schema, tmp_path / "reports")
-        finally:
-            for name in (schema, pipeline_schema):
-                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-
-
-def run_sync(sync_dag, **conf: object) -> tuple[str, dict]:
-    """One run of the DAG: its final state and its report."""
-    run = sync_dag.test(run_conf=conf, logical_date=datetime.now(UTC))
-    reports = list(Path(run_report_folder()).glob(f"*/{_safe(run.run_id)}/report.json"))
-    assert len(reports) == 1, f"no report for {run.run_id}"
-    return str(run.state), json.loads(reports[0].read_text())
-
-
-def run_report_folder() -> str:
-    """The reports base of the current test (set by the sandbox fixture)."""
-    import os
-
-    return urlsplit(os.environ[REPORTS_BASE_ENV]).path
-
-
-def _safe(run_id: str) -> str:
-    from attendance_bridge.staging import folder_name
-
-    return folder_name(run_id)
-
-
-def snapshot(box: Sandbox) -> dict[str, tuple[int, str]]:
-    """Every SIS table's row count and a checksum of its rows."""
-    return {
-        table: box.q(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {{sis}}.{table} t")[0]
-        for table in SIS_TABLES
-    }  # fmt: skip
-
-
-def rows_before(box: Sandbox) -> dict[str, int]:
-    """The largest dcid of attendance and attendance_time: rows up to it existed before the run."""
-    return {
-        table: box.q(f"SELECT coalesce(max(dcid), 0) FROM {{sis}}.{table}")[0][0]
-        for table in ("attendance", "attendance_time")
-    }
-
-
-def old_rows_checksum(box: Sandbox, before: dict[str, int]) -> dict[str, tuple[int, str]]:
-    """Count and checksum of the rows that existed before the run (X1: they never change)."""
-    return {
-        table: box.q(
-            f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.dcid), '')) FROM {{sis}}.{table} t "
-            "WHERE t.dcid <= %(last)s",
-            last=last,
-        )[0]
-        for table, last in before.items()
-    }
-
-
-def expected_records(box: Sandbox, school: int, direction: str, absent_periods: str, start: date, end: date):
-    """What the rules engine says the run should insert."""
-    request = BridgeRequest(school, 35, direction, absent_periods, start, end)
-    return bridge_records(read_school_frames(box.conn, box.schema, request), request)
-
-
-def new_records(box: Sandbox, before: dict[str, int]) -> pd.DataFrame:
-    """The attendance rows the run inserted, with their attendance_time, in the engine's shape."""
-    columns = ", ".join(f"a.{column}" for column in RECORD_COLUMNS)
-    rows = box.q(
-        f"SELECT {columns}, t.time_in, t.time_out, t.total_minutes FROM {{sis}}.attendance a "
-        "LEFT JOIN {sis}.attendance_time t ON t.attendanceid = a.id WHERE a.dcid > %(last)s",
-        last=before["attendance"],
-    )
-    frame = pd.DataFrame(rows, columns=list(RECORD_DTYPES))
-    frame["att_date"] = pd.to_datetime(frame["att_date"])
-    return _sorted(frame.astype(RECORD_DTYPES))
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["studentid", "att_date", "ccid", "periodid", "parent_attendanceid"]).reset_index(
-        drop=True
-    )
-
-
-def assert_landed_exactly(box: Sandbox, before: dict[str, int], expected: pd.DataFrame) -> None:
-    """Row for row, what landed is what the engine built; Daily rows have one attendance_time each."""
-    landed = new_records(box, before)
-    pd.testing.assert_frame_equal(landed, _sorted(expected.astype(RECORD_DTYPES)), check_dtype=True)
-    new_times = box.q(
-        "SELECT count(*) FROM {sis}.attendance_time WHERE dcid > %(last)s", last=before["attendance_time"]
-    )
-    assert new_times[0][0] == int((expected["att_mode_code"] == MODE_DAILY).sum())
-
-
-def assert_lineage_agrees(box: Sandbox, report: dict, before: dict[str, int]) -> None:
-    """X7: every inserted row has its lineage row, with its run and source record; the run log agrees."""
-    run_id = report["run_id"]
-    lineage = box.q(
-        "SELECT table_name, count(*) FROM {pipeline}.lineage WHERE run_id = %(run_id)s GROUP BY table_name",
-        run_id=run_id,
-    )
-    inserted_attendance = box.q("SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s", d=before["attendance"])
-    inserted_time = box.q("SELECT count(*) FROM {sis}.attendance_time WHERE dcid > %(d)s", d=before["attendance_time"])
-    assert dict(lineage).get("attendance", 0) == inserted_attendance[0][0] == report["counts"]["inserted"]
-    assert (
-        dict(lineage).get("attendance_time", 0) == inserted_time[0][0] == report["counts"]["inserted_attendance_time"]
-    )
-    unmatched = box.q(
-        "SELECT count(*) FROM {sis}.attendance a LEFT JOIN {pipeline}.lineage l "
-        "ON l.row_id = a.id AND l.table_name = 'attendance' AND l.run_id = %(run_id)s "
-        "AND l.source_attendance_id = a.parent_attendanceid WHERE a.dcid > %(d)s AND l.row_id IS NULL",
-        run_id=run_id,
-        d=before["attendance"],
-    )
-    assert unmatched[0][0] == 0
-    status, counts = box.q("SELECT status, counts FROM {pipeline}.run_log WHERE run_id = %(run_id)s", run_id=run_id)[0]
-    assert status == "succeeded"
-    assert counts["inserted"] == report["counts"]["inserted"]
-
-
-def assert_backup_agrees(box: Sandbox, report: dict, rows_in_range: int) -> None:
-    """X6: the run's verified snapshot holds every attendance row of the school in the range."""
-    backed_up = box.q(
-        "SELECT count(*) FROM {pipeline}.backup_attendance WHERE run_id = %(run_id)s", run_id=report["run_id"]
-    )[0][0]
-    assert backed_up == rows_in_range == report["backup"]["attendance_rows"]
-    assert report["backup"]["verified_at"]
-
-
-def attendance_rows_in_range(box: Sandbox, school: int, start: date, end: date) -> int:
-    return box.q(
-        "SELECT count(*) FROM {sis}.attendance WHERE schoolid = %(s)s AND att_date BETWEEN %(a)s AND %(b)s",
-        s=school,
-        a=start,
-        b=end,
-    )[0][0]
 
 
 def test_meeting_to_daily_auto_lands_exactly_the_engine_records_and_a_rerun_inserts_nothing(sandbox, sync_dag) -> None:
