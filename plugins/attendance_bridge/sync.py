@@ -258,7 +258,9 @@ def validate_candidates(
     with phase("validate_candidates", run, school) as timing:
         frames, _ = _staged_frames(extracted)
         records = _staged_records(computed["paths"]["records"])
-        outcome = validation.validate_candidates(records, frames, preconditions["direction"], run.run_id)
+        outcome = validation.validate_candidates(
+            records, frames, preconditions["direction"], run.run_id, school_number=school
+        )
         results_path = write_json(outcome.results, report_folder(school, run.run_id) / "candidates_validation.json")
         _log_checks("validate_candidates", outcome)
         outcome.raise_for_failure(school)
