@@ -6,6 +6,12 @@ attendance row yet (X1, X2) with one INSERT ... SELECT, gives each new Daily rec
 attendance_time row (M3) and writes a lineage row for every row inserted (X7). It never
 updates or deletes a SIS row and never relies on a unique constraint (none exists in real
 systems), so it does not use ON CONFLICT; it is correct with or without one.
+
+Teachers keep taking attendance while a load runs. Just before its inserts the load locks
+the attendance table against other writers (SHARE ROW EXCLUSIVE: readers go on), so no record
+can be committed beside one of the run's unseen; writers wait for the inserts and the commit,
+never for the copy or the backup check before them. Loads of different schools take turns
+for that step on an advisory lock of their own, so they never queue in front of teachers.
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ from attendance_bridge.sql import load_sql
 # First key of the two-key advisory lock of a school's load; the second is the school number,
 # so two schools never share a key and nothing else in the database is likely to use this one.
 LOAD_LOCK_CLASS = zlib.crc32(b"attendance_bridge.load") & 0x7FFFFFFF
+# Second key of the lock every load's inserts take turns on: 0 is the district office, which
+# is never loaded (P1), so it is no school's key.
+WRITERS_LOCK_KEY = 0
+# How long a load waits for writers already in progress on attendance before it gives up (a
+# transient error, so the task is retried): new writers queue behind a load that waits.
+LOCK_TIMEOUT = "5s"
 # The key of an attendance record within a run's records: a Daily record has ccid = periodid = 0.
 RECORD_KEY = ["studentid", "att_date", "att_mode_code", "ccid", "periodid"]
 # Column order and PostgreSQL types of the COPY into the temporary table.
@@ -68,6 +80,7 @@ def load_records(
     run_id: str,
     school_number: int,
     records: pd.DataFrame,
+    lock_timeout: str = LOCK_TIMEOUT,
 ) -> LoadResult:
     """X1, X2, X4, X5, X6, X7: insert the records that do not exist yet, in one transaction."""
     started = time.perf_counter()
@@ -81,6 +94,7 @@ def load_records(
         if frame.empty:
             return LoadResult(0, 0, 0, round(time.perf_counter() - started, 3))
         _copy_records(conn, frame)
+        _lock_attendance(conn, pipeline_schema, sis_schema, lock_timeout)
         parameters = {
             "dag_id": dag_id,
             "run_id": run_id,
@@ -159,6 +173,14 @@ def _one(conn: psycopg.Connection, statement: sql.Composed, parameters: dict[str
     with conn.cursor(row_factory=dict_row) as cursor:
         cursor.execute(statement, parameters)
         return cursor.fetchone()
+
+
+def _lock_attendance(conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, lock_timeout: str) -> None:
+    """Take turns with other loads, then hold off other writers of attendance until the commit."""
+    conn.execute(load_sql("load/lock_attendance_writers"), {"lock_class": LOAD_LOCK_CLASS})
+    conn.execute(load_sql("load/set_lock_timeout"), {"lock_timeout": lock_timeout})
+    conn.execute(_statement("load/lock_attendance", pipeline_schema, sis_schema))
+    conn.execute(load_sql("load/reset_lock_timeout"))
 
 
 def _require_coverage(manifest: BackupManifest, sis_schema: str, school_number: int, frame: pd.DataFrame) -> None:
