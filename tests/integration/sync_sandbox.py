@@ -111,10 +111,10 @@ def new_records(box: Sandbox, before: dict[str, int]) -> pd.DataFrame:
     )
     frame = pd.DataFrame(rows, columns=list(RECORD_DTYPES))
     frame["att_date"] = pd.to_datetime(frame["att_date"])
-    return _sorted(frame.astype(RECORD_DTYPES))
+    return sorted_records(frame.astype(RECORD_DTYPES))
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+def sorted_records(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["studentid", "att_date", "ccid", "periodid", "parent_attendanceid"]).reset_index(
         drop=True
     )
@@ -123,7 +123,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def assert_landed_exactly(box: Sandbox, before: dict[str, int], expected: pd.DataFrame) -> None:
     """Row for row, what landed is what the engine built; Daily rows have one attendance_time each."""
     landed = new_records(box, before)
-    pd.testing.assert_frame_equal(landed, _sorted(expected.astype(RECORD_DTYPES)), check_dtype=True)
+    pd.testing.assert_frame_equal(landed, sorted_records(expected.astype(RECORD_DTYPES)), check_dtype=True)
     new_times = box.q(
         "SELECT count(*) FROM {sis}.attendance_time WHERE dcid > %(last)s", last=before["attendance_time"]
     )

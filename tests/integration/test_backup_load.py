@@ -29,6 +29,8 @@ from attendance_bridge.rules import RECORD_DTYPES, bridge_records
 from attendance_bridge.settings import ALL_PERIODS, DAILY_TO_MEETING, MEETING_TO_DAILY, MODE_DAILY
 from psycopg import errors, sql
 
+from tests.integration.phases import wait_for_advisory_waiters
+
 pytestmark = pytest.mark.integration
 
 DAG_ID = "attendance_bridge_sync"
@@ -428,7 +430,7 @@ def test_x5_a_load_waits_for_the_same_school_but_not_for_another(box: Sandbox) -
         waiting = threading.Thread(target=load, args=("r200", 200, meeting))
         waiting.start()
         load("r100", 100, daily)  # another school is not blocked
-        time.sleep(0.5)
+        wait_for_advisory_waiters(box.conn, (LOAD_LOCK_CLASS, 200))  # school 200's load waits
         assert "r100" in finished and "r200" not in finished
         assert box.count("SELECT count(*) FROM {own}.lineage WHERE school_number = 200") == 0
         released = time.monotonic()

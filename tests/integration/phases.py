@@ -1,0 +1,165 @@
+"""Driving the sync's phases directly, as the DAG's tasks do, for tests that must pause or break
+a run in the middle (locks, faults): a DAG run cannot be stopped at a chosen statement.
+
+``SchoolRun`` stages the engine's records for one school exactly as the compute task does, then
+calls ``sync.back_up_school_records`` and ``sync.load_missing_records`` with the same arguments
+the tasks pass. The ``wait_for_*`` helpers poll PostgreSQL's lock tables until a session is seen
+waiting: the tests synchronise on what the database reports, never on a sleep.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import psycopg
+from attendance_bridge import store, sync
+from attendance_bridge.load import LOAD_LOCK_CLASS, RECORD_KEY
+from attendance_bridge.staging import staging_folder, write_frame
+
+from tests.integration.sync_sandbox import YEAR_FIRST_DAY, YEAR_LAST_DAY, Sandbox, expected_records
+
+# An advisory lock key the tests hold to pause a load inside its insert (see pause_inserts).
+PAUSE_LOCK = (4242, 1)
+
+
+@dataclass
+class SchoolRun:
+    """One sync run of a school, its checked parameters and its staged records."""
+
+    box: Sandbox
+    school_number: int
+    direction: str
+    tag: str = "run"
+    run: sync.Run = field(init=False)
+    records: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.run = sync.Run(sync.DAG_ID, f"{self.tag}-{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "test")
+        built = expected_records(self.box, self.school_number, self.direction, "all_periods", YEAR_FIRST_DAY,
+                                 YEAR_LAST_DAY)  # fmt: skip
+        self.records = built.records
+        folder = staging_folder(self.run.dag_id, self.run.run_id) / "compute"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.computed = {"paths": {"records": write_frame(self.records, folder / "records.parquet")}}
+        store.migrate(self.box.conn, self.box.pipeline_schema)
+
+    @property
+    def checked(self) -> dict[str, Any]:
+        """What check_parameters hands to the backup and load tasks."""
+        return {
+            "school_number": self.school_number,
+            "sis_schema": self.box.schema,
+            "pipeline_schema": self.box.pipeline_schema,
+            "start_date": YEAR_FIRST_DAY.isoformat(),
+            "end_date": YEAR_LAST_DAY.isoformat(),
+        }
+
+    def back_up(self) -> dict[str, Any]:
+        return sync.back_up_school_records(self.run, self.checked)
+
+    def load(self) -> dict[str, Any]:
+        return sync.load_missing_records(self.run, self.checked, self.computed)
+
+    def lineage_rows(self) -> int:
+        return self.box.q("SELECT count(*) FROM {pipeline}.lineage WHERE run_id = %(run_id)s", run_id=self.run.run_id)[
+            0
+        ][0]
+
+
+def key_count(box: Sandbox, record: pd.Series) -> int:
+    """How many attendance rows have this record's key (X2: one after any number of loads)."""
+    values = {column: record[column] for column in RECORD_KEY}
+    values["att_date"] = values["att_date"].date()
+    return box.q(
+        "SELECT count(*) FROM {sis}.attendance WHERE studentid = %(studentid)s AND att_date = %(att_date)s "
+        "AND att_mode_code = %(att_mode_code)s AND ccid = %(ccid)s AND periodid = %(periodid)s",
+        **{key: int(value) if not isinstance(value, (str, date)) else value for key, value in values.items()},
+    )[0][0]
+
+
+def pause_inserts(box: Sandbox) -> None:
+    """Every INSERT into attendance first takes PAUSE_LOCK shared: held by a test, it stops a load
+    inside its insert, with the load's locks held."""
+    box.q(
+        "CREATE FUNCTION {sis}.pause_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"PERFORM pg_advisory_xact_lock_shared({PAUSE_LOCK[0]}, {PAUSE_LOCK[1]}); RETURN NULL; END $$"
+    )
+    box.q("CREATE TRIGGER pause_insert BEFORE INSERT ON {sis}.attendance EXECUTE FUNCTION {sis}.pause_insert()")
+
+
+def wait_for(conn: psycopg.Connection, query: str, params: dict[str, Any], count: int, what: str) -> None:
+    """Poll until ``query`` counts ``count`` sessions (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if conn.execute(query, params).fetchone()[0] >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no {count} session(s) {what} within 60 s")
+
+
+def wait_for_advisory_waiters(conn: psycopg.Connection, key: tuple[int, int], count: int = 1) -> None:
+    """Until ``count`` sessions wait for the two-key advisory lock ``key``."""
+    wait_for(
+        conn,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = %(a)s AND objid = %(b)s AND objsubid = 2",
+        {"a": key[0], "b": key[1]},
+        count,
+        f"waiting for the advisory lock {key}",
+    )
+
+
+def wait_for_table_waiters(conn: psycopg.Connection, schema: str, table: str, count: int = 1) -> None:
+    """Until ``count`` sessions wait for a lock on ``schema.table``."""
+    wait_for(
+        conn,
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE l.locktype = 'relation' AND NOT l.granted AND n.nspname = %(schema)s AND c.relname = %(table)s",
+        {"schema": schema, "table": table},
+        count,
+        f"waiting for a lock on {schema}.{table}",
+    )
+
+
+def school_lock(school_number: int) -> tuple[int, int]:
+    """The X5 lock key of a school's load."""
+    return (LOAD_LOCK_CLASS, school_number)
+
+
+class Background:
+    """A call in a thread that keeps its result, its error and when it finished."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.result: Any = None
+        self.error: Exception | None = None
+        self.finished: float | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            self.result = call()
+        except Exception as exc:  # noqa: BLE001 (handed to the test by join())
+            self.error = exc
+        finally:
+            self.finished = time.monotonic()
+
+    def join(self) -> Any:
+        self._thread.join(120)
+        assert not self._thread.is_alive(), "the background call did not finish within 120 s"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def connect(box: Sandbox, autocommit: bool) -> psycopg.Connection:
+    info = box.conn.info
+    return psycopg.connect(host=info.host, port=info.port, user=info.user, dbname=info.dbname, autocommit=autocommit)
