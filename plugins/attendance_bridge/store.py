@@ -60,7 +60,10 @@ def migrate(conn: psycopg.Connection, schema: str = PIPELINE_SCHEMA) -> list[str
         return []
     with conn.transaction():
         _lock_migrations(conn, schema)
-        conn.execute(statement("pipeline/create_schema", schema))
+        # A database administrator may have created the schema for the pipeline's role, which
+        # then owns it but has no right to create schemas (include/sql/roles/).
+        if not conn.execute(load_sql("pipeline/select_schema_exists"), {"schema": schema}).fetchone()[0]:
+            conn.execute(statement("pipeline/create_schema", schema))
         conn.execute(statement("pipeline/create_schema_migrations", schema))
     applied_now = []
     for name, text in pending:
