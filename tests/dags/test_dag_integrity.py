@@ -1,4 +1,4 @@
-"""DAG integrity: every DAG file imports cleanly, parsing is free, and the sync DAG is wired as documented."""
+"""DAG integrity: every DAG file imports cleanly, parsing is free, and the sync and rollback DAGs are wired as documented."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from attendance_bridge.dag_wiring import SYNC_TASKS
 from attendance_bridge.parameters import PARAMETER_NAMES
+from attendance_bridge.rollback import PARAMETER_NAMES as ROLLBACK_PARAMETER_NAMES
+from attendance_bridge.rollback import ROLLBACK_TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
@@ -53,13 +55,23 @@ def sync_dag():
     return bag.dags["attendance_bridge_sync"]
 
 
+@pytest.fixture(scope="module")
+def rollback_dag():
+    """The rollback DAG object, imported in this process."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_rollback.py"))
+    assert not bag.import_errors
+    return bag.dags["attendance_bridge_rollback"]
+
+
 def test_there_are_dag_files() -> None:
-    assert [path.name for path in DAG_FILES] == ["attendance_bridge_sync.py"]
+    assert [path.name for path in DAG_FILES] == ["attendance_bridge_rollback.py", "attendance_bridge_sync.py"]
 
 
 def test_every_dag_file_imports_without_error(parsed: dict) -> None:
     assert parsed["errors"] == {}
-    assert "attendance_bridge_sync" in parsed["dag_ids"]
+    assert parsed["dag_ids"] == ["attendance_bridge_rollback", "attendance_bridge_sync"]
 
 
 def test_parsing_opens_no_connection_and_imports_nothing_heavy(parsed: dict) -> None:
@@ -110,4 +122,36 @@ def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -
     assert params.get_param("absent_periods").schema["enum"] == ["all_periods", "bridge_period_only"]
     assert params.get_param("start_date").schema["format"] == "date"
     assert params.get_param("end_date").schema["format"] == "date"
+    assert params.get_param("dry_run").value is False
+
+
+# --------------------------------------------------------------------------- the rollback DAG
+
+
+def test_the_rollback_dag_is_manual_tagged_documented_and_runs_one_at_a_time(rollback_dag) -> None:
+    assert rollback_dag.schedule is None or str(rollback_dag.timetable.summary) == "None"
+    assert {"attendance", "attendance-bridge", "rollback"} <= set(rollback_dag.tags)
+    assert "Where to look afterwards" in rollback_dag.doc_md and "refuses" in rollback_dag.doc_md
+    assert rollback_dag.max_active_runs == 1
+
+
+def test_the_rollback_is_plan_then_delete_then_report(rollback_dag) -> None:
+    assert sorted(rollback_dag.task_ids) == sorted(ROLLBACK_TASKS)
+    upstream = {task.task_id: sorted(task.upstream_task_ids) for task in rollback_dag.tasks}
+    assert upstream == {"plan_rollback": [], "roll_back": ["plan_rollback"], "write_report": ["roll_back"]}
+    for task in rollback_dag.tasks:
+        if task.task_id == "write_report":
+            assert (task.retries, task.trigger_rule) == (0, "all_done")
+        else:
+            assert task.retries >= 2, task.task_id
+
+
+def test_rollback_params_are_typed_with_titles_and_descriptions(rollback_dag) -> None:
+    params = rollback_dag.params
+    assert sorted(params.keys()) == sorted(ROLLBACK_PARAMETER_NAMES)
+    for name in ROLLBACK_PARAMETER_NAMES:
+        assert params.get_param(name).schema.get("title") and params.get_param(name).description, name
+    assert params.get_param("school_number").schema["type"] == "integer"
+    assert params.get_param("run_id").schema["type"] == ["null", "string"]
+    assert params.get_param("run_id").value is None
     assert params.get_param("dry_run").value is False

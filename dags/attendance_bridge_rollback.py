@@ -1,0 +1,105 @@
+"""
+# Attendance bridge rollback: undo one sync run exactly (X7)
+
+Removes the attendance and attendance_time records **one run** of `attendance_bridge_sync`
+inserted, and nothing else, in one transaction. Use it when a run should not have happened:
+the wrong school, range or direction, or records the school does not want after all. Every
+record a run inserts is listed in its lineage, with a fingerprint (md5) of the whole row as it
+was inserted; the rollback deletes exactly those rows.
+
+## What a run does
+
+1. `plan_rollback`: finds the sync run (the one given, or the school's latest run whose records
+   are still in the SIS) and checks every row it inserted against the SIS. It **refuses, and
+   deletes nothing**, when any of them was changed or deleted since the run, or when a record
+   the run did not insert refers to one of them (a teacher's time row, or a record a later run
+   built from it); its report lists each such row (table, id, student, day, what happened), so
+   the auditor can decide. It also refuses an unknown run id, a run of another school, a dry
+   run, a failed run, a run that is still running and a run that inserted nothing.
+2. `roll_back`: under the school's load lock, with other writers of attendance held off for the
+   moment it takes, checks again and deletes the rows (attendance_time first, then attendance).
+   The sync run's run log row becomes `rolled_back`, with when, by whom and this run's id; the
+   lineage rows stay, marked with the rollback and the row as it was deleted.
+3. `write_report`: the rollback's report (JSON) and its own run log row.
+
+Rolling back a run that is already rolled back does nothing and succeeds. **Plan only**
+(`dry_run: true`) does step 1 and reports what would be deleted.
+
+## Where to look afterwards
+
+- The report and the plan (every problem found): `reports/school_<number>/<this run's id>/`
+  (`report.json`, `plan.json`), or under `ATTENDANCE_BRIDGE_REPORTS`.
+- The run log (`run_log`: the sync run's `status`, `rolled_back_at`, `rolled_back_by`,
+  `rollback_run_id`) and the lineage (`rolled_back_at`, `removed_row`) in the
+  `attendance_bridge` schema of the SIS database.
+
+How to run it and what it refuses: `docs/safety.md`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.definitions.param import ParamsDict
+from attendance_bridge import dag_wiring as wiring
+from attendance_bridge import rollback
+
+PARAMS = ParamsDict(
+    {
+        "school_number": Param(
+            type="integer",
+            title="School number",
+            description="The school whose sync run is undone (schools.school_number), e.g. 100.",
+        ),
+        "run_id": Param(
+            None,
+            type=["null", "string"],
+            title="Sync run to undo",
+            description="The Airflow run id of the attendance_bridge_sync run, as in its report "
+            "(e.g. manual__2026-03-02T10:15:00+00:00). Empty: the school's latest sync run whose "
+            "records are still in the SIS.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Plan only",
+            description="Check the run's records and report what would be deleted, but delete nothing.",
+        ),
+    }
+)
+
+
+@dag(
+    dag_id=rollback.DAG_ID,
+    dag_display_name="Attendance bridge rollback (one sync run)",
+    description="Undo one attendance bridge sync run: delete exactly the records it inserted",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["attendance", "attendance-bridge", "sis", "rollback"],
+    params=PARAMS,
+    default_args=wiring.DEFAULT_ARGS,
+    render_template_as_native_obj=False,
+)
+def attendance_bridge_rollback() -> None:
+    @task
+    def plan_rollback() -> dict:
+        context = get_current_context()
+        return rollback.plan_rollback(wiring.run_of(context), dict(context["dag_run"].conf or {}))
+
+    @task
+    def roll_back(plan: dict) -> dict:
+        return rollback.roll_back(wiring.run_of(get_current_context()), plan)
+
+    @task(trigger_rule="all_done", retries=0)
+    def write_report() -> dict:
+        context = get_current_context()
+        upstream = {task_id: context["ti"].xcom_pull(task_ids=task_id) for task_id in rollback.ROLLBACK_TASKS[:-1]}
+        return rollback.write_report(wiring.run_of(context), dict(context["dag_run"].conf or {}), upstream)
+
+    roll_back(plan_rollback()) >> write_report()
+
+
+attendance_bridge_rollback()

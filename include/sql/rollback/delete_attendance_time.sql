@@ -1,0 +1,29 @@
+-- X7: delete the run's attendance_time rows that are still exactly as it inserted them, and mark
+-- their lineage rows with the rollback and the row as it was deleted (kept for the auditor).
+-- Returns both counts; the caller undoes everything unless they agree with the check.
+WITH deleted AS (
+    DELETE FROM {sis_schema}.attendance_time AS t
+    USING {pipeline_schema}.lineage AS l
+    WHERE l.dag_id = %(dag_id)s
+      AND l.run_id = %(run_id)s
+      AND l.table_name = 'attendance_time'
+      AND l.rolled_back_at IS NULL
+      AND t.id = l.row_id
+      AND CASE
+              WHEN l.row_md5 IS NULL THEN t.attendanceid = l.attendance_id
+              ELSE md5(to_jsonb(t.*)::text) = l.row_md5
+          END
+    RETURNING t.id, to_jsonb(t.*) AS removed_row
+),
+marked AS (
+    UPDATE {pipeline_schema}.lineage AS l
+    SET rolled_back_at = now(), rollback_run_id = %(rollback_run_id)s, removed_row = d.removed_row
+    FROM deleted AS d
+    WHERE l.dag_id = %(dag_id)s
+      AND l.run_id = %(run_id)s
+      AND l.table_name = 'attendance_time'
+      AND l.rolled_back_at IS NULL
+      AND l.row_id = d.id
+    RETURNING l.row_id
+)
+SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM marked) AS marked

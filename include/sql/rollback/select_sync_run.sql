@@ -1,0 +1,20 @@
+-- X7: the sync run to undo as the run log has it, with the rows its lineage says are still in the
+-- SIS (not rolled back) and the schema they are in.
+SELECT
+    r.run_id, r.school_number, r.status, r.dry_run, r.message, r.started_at, r.finished_at,
+    r.rolled_back_at, r.rolled_back_by, r.rollback_run_id, r.rollback_counts,
+    coalesce(l.sis_schemas, ARRAY[]::text[]) AS sis_schemas,
+    coalesce(l.attendance_rows, 0) AS attendance_rows,
+    coalesce(l.attendance_time_rows, 0) AS attendance_time_rows,
+    l.loaded_at
+FROM {pipeline_schema}.run_log AS r
+LEFT JOIN LATERAL (
+    SELECT
+        array_agg(DISTINCT x.sis_schema) AS sis_schemas,
+        count(*) FILTER (WHERE x.table_name = 'attendance') AS attendance_rows,
+        count(*) FILTER (WHERE x.table_name = 'attendance_time') AS attendance_time_rows,
+        max(x.inserted_at) AS loaded_at
+    FROM {pipeline_schema}.lineage AS x
+    WHERE x.dag_id = r.dag_id AND x.run_id = r.run_id AND x.rolled_back_at IS NULL
+) AS l ON true
+WHERE r.dag_id = %(dag_id)s AND r.run_id = %(run_id)s
