@@ -76,3 +76,13 @@ def sandbox(
         finally:
             for name in (schema, pipeline_schema):
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def rollback_dag():
+    """The rollback DAG as Airflow parses it from the dags folder."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_rollback.py"))
+    assert not bag.import_errors
+    return bag.dags["attendance_bridge_rollback"]
