@@ -3,10 +3,12 @@
 The preconditions are relational ("every bell schedule used by an in-session day has exactly
 one bridge item"), so each suite validates a small frame built here with one row per object
 being judged (the school, a day, a bell schedule in use, an attendance code used) and a
-``label`` that names it for a person. The suites are JSON files in ``expectations/``; each
-expectation's ``meta`` carries its rule id, whether it is critical, a description and the
-sentence template a failure is reported with. Great Expectations is imported only when a
-gate runs: it is slow to import and the DAG file must parse without it.
+``label`` that names it for a person. The candidates' frame can hold a million rows, so it
+has no label: GX lists its offenders by row number and only those get a label afterwards. The
+suites are JSON files in ``expectations/``; each expectation's ``meta`` carries its rule id,
+whether it is critical, a description and the sentence template a failure is reported with.
+Great Expectations is imported only when a gate runs, with its loggers quieted: it is slow to
+import, the DAG file must parse without it, and it logs some 200 INFO lines while importing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -47,6 +49,14 @@ PRECONDITION_SUITES = (
 CANDIDATE_SUITE = "candidates"
 # How many offending objects a failure message names before it says "and N more".
 NAMED_IN_MESSAGE = 5
+# The text a known attendance code without a presence status is judged (and reported) with.
+NO_STATUS = "(none)"
+# GX logs at INFO while it is imported (~200 lines from _docs_decorators alone), and
+# data_context.types.base sets its own logger to INFO on import; Airflow's task log would show
+# them all. Both are set to WARNING before the import and again after it.
+GX_LOGGERS = ("great_expectations", "great_expectations.data_context.types.base")
+# Row numbers -> the labels naming those rows (for frames too large to carry a label column).
+Labeller = Callable[[Sequence[int]], list[str]]
 
 
 class SuiteLoadError(ValueError):
@@ -83,11 +93,22 @@ class ValidationOutcome:
         return [check for check in self.checks if check.critical and not check.passed]
 
     def raise_for_failure(self, school_number: int) -> None:
-        """Refuse the run, naming the rule of the first failure and every failed check's objects."""
+        """Refuse the run: "P5 failed for school 100: ... P6 failed for school 100: ...".
+
+        Every failed rule is named with its objects, in the order of the checks; the message
+        (and the exception's ``rule``) starts with the first one.
+        """
         failures = self.failures()
-        if failures:
-            detail = " ".join(check.message for check in failures)
-            raise PreconditionFailed(failures[0].rule, school_number, detail)
+        if not failures:
+            return
+        by_rule: dict[str, list[str]] = {}
+        for check in failures:
+            by_rule.setdefault(check.rule, []).append(check.message)
+        (first, first_messages), *others = by_rule.items()
+        detail = " ".join(
+            [*first_messages, *(str(PreconditionFailed(rule, school_number, " ".join(m))) for rule, m in others)]
+        )
+        raise PreconditionFailed(first, school_number, detail)
 
 
 # --------------------------------------------------------------------------- suites
@@ -104,6 +125,7 @@ def load_suite(name: str, folder: Path = EXPECTATIONS_DIR) -> Any:
     GX 1.x can drop an expectation it does not understand while loading a suite; a gate with
     a check silently missing would pass data it should stop, so the count is compared.
     """
+    _import_gx()
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     document = suite_document(name, folder)
@@ -140,16 +162,23 @@ def _current_methods(prefs: pd.DataFrame) -> list[str]:
 
 
 def school_settings(prefs: pd.DataFrame, school_number: int) -> pd.DataFrame:
-    """One row for the school: how many recording methods are current, and its bridge setting."""
+    """One row for the school: how many recording methods are current, and its bridge setting.
+
+    ``bridge`` is the pref's value, or "none" (0), "missing" (no row, or a NULL or blank
+    value: GX would skip a missing value and pass it) or "set more than once".
+    """
     current = _current_methods(prefs)
-    bridges = prefs.loc[prefs["name"] == PREF_BRIDGE, "value"].astype("str").str.strip().tolist()
-    bridge = bridges[0] if len(bridges) == 1 else ("missing" if not bridges else "set more than once")
+    bridges = prefs.loc[prefs["name"] == PREF_BRIDGE, "value"].astype("str").str.strip().fillna("").tolist()
+    value = bridges[0] if bridges else ""
+    bridge = "set more than once" if len(bridges) > 1 else {"": "missing", "0": "none"}.get(value, value)
+    setting = {"missing": "is missing", "none": "is set to none (0)", "set more than once": "is set more than once"}
     return pd.DataFrame(
         {
             "label": [f"school {school_number}"],
             "current_methods": [len(current)],
             "methods": [", ".join(current) or "none"],
-            "bridge": [{"0": "none"}.get(bridge, bridge)],
+            "bridge": [bridge],
+            "bridge_setting": [setting.get(bridge, f"is set to '{bridge}'")],
         }
     )
 
@@ -258,6 +287,10 @@ def attendance_codes_used(frames: SchoolFrames, school_number: int, start: date,
     known = (used["_merge"] == "both").to_numpy()
     code_text = used["code"].astype("str").where(used["code"].notna(), "none")
     att_code = used["att_code"].fillna("").astype("str")
+    # A known code with a NULL or blank status is judged as "(none)", which is neither Present
+    # nor Absent; GX skips missing values, so unknown codes (no status) are reported once, as unknown.
+    status = used["presence_status_cd"].astype("str").str.strip()
+    status = status.where(status.fillna("") != "", NO_STATUS).where(known)
     return pd.DataFrame(
         {
             "label": "the attendance code "
@@ -268,8 +301,7 @@ def attendance_codes_used(frames: SchoolFrames, school_number: int, start: date,
             + " record(s) from "
             + used["first_day"].dt.strftime("%Y-%m-%d"),
             "code_exists": known,
-            # Unknown codes have no status; GX skips missing values, so each is reported once.
-            "presence_status": used["presence_status_cd"].where(known).astype("str"),
+            "presence_status": status,
         }
     )
 
@@ -300,25 +332,22 @@ def enrolments(frames: SchoolFrames) -> pd.DataFrame:
 
 
 def candidate_checks(records: pd.DataFrame, frames: SchoolFrames, direction: str, school_number: int) -> pd.DataFrame:
-    """One row per record to insert, with a boolean per candidate check (C1-C4)."""
+    """One row per record to insert, with a boolean per candidate check (C1-C4).
+
+    The frame's index is the record's position in ``records``; GX lists offenders by it and
+    ``candidate_labels`` names the few that are reported (see ``_validate`` for why).
+    """
     target_mode = MODE_DAILY if direction == MEETING_TO_DAILY else MODE_MEETING
     key = ["studentid", "att_date"] if target_mode == MODE_DAILY else ["studentid", "att_date", "ccid", "periodid"]
     sizes = records.groupby(key)["studentid"].transform("size") if not records.empty else pd.Series(dtype="int64")
-    existing = frames.attendance.loc[frames.attendance["att_mode_code"] == target_mode, key].drop_duplicates()
+    # An existing row with an empty key part (a Meeting row without enrolment or period) is
+    # never a record the run builds, and cannot take the records' integer dtypes.
+    existing = frames.attendance.loc[frames.attendance["att_mode_code"] == target_mode, key].dropna().drop_duplicates()
     exists = records.loc[:, key].merge(existing.astype(records.dtypes[key].to_dict()), on=key, how="left",
                                        indicator=True)["_merge"].eq("both")  # fmt: skip
     daily = records["att_mode_code"] == MODE_DAILY
     return pd.DataFrame(
         {
-            "label": "the record for student "
-            + records["studentid"].astype("str")
-            + " on "
-            + records["att_date"].dt.strftime("%Y-%m-%d")
-            + " (period id "
-            + records["periodid"].astype("str")
-            + ", enrolment "
-            + records["ccid"].astype("str")
-            + ")",
             "key_count": sizes.to_numpy(dtype="int64"),
             "mode": records["att_mode_code"].astype("str").to_numpy(),
             "schoolid": records["schoolid"].to_numpy(),
@@ -334,6 +363,16 @@ def candidate_checks(records: pd.DataFrame, frames: SchoolFrames, direction: str
             "already_in_sis": exists.to_numpy(),
         }
     )
+
+
+def candidate_labels(records: pd.DataFrame, rows: Sequence[int]) -> list[str]:
+    """Names for the records at these positions, for a person reading the refusal."""
+    picked = records.iloc[list(rows)]
+    return [
+        f"the record for student {record.studentid} on {record.att_date:%Y-%m-%d} "
+        f"(period id {record.periodid}, enrolment {record.ccid})"
+        for record in picked.itertuples(index=False)
+    ]
 
 
 # --------------------------------------------------------------------------- the gates
@@ -360,7 +399,12 @@ def validate_candidates(
     school = school_number if school_number is not None else _only_school(records, frames)
     target_mode = MODE_DAILY if direction == MEETING_TO_DAILY else MODE_MEETING
     frame = candidate_checks(records, frames, direction, school)
-    return _validate({CANDIDATE_SUITE: frame}, run_name, {"school_number": school, "target_mode": target_mode})
+    return _validate(
+        {CANDIDATE_SUITE: frame},
+        run_name,
+        {"school_number": school, "target_mode": target_mode},
+        {CANDIDATE_SUITE: lambda rows: candidate_labels(records, rows)},
+    )
 
 
 def _only_school(records: pd.DataFrame, frames: SchoolFrames) -> int:
@@ -369,8 +413,22 @@ def _only_school(records: pd.DataFrame, frames: SchoolFrames) -> int:
     return int(schools[0]) if len(schools) == 1 else -1
 
 
-def _validate(frames: Mapping[str, pd.DataFrame], run_name: str, values: Mapping[str, Any]) -> ValidationOutcome:
-    """Run each suite on its frame in one ephemeral GX context; checks in words, results in full."""
+def _validate(
+    frames: Mapping[str, pd.DataFrame],
+    run_name: str,
+    values: Mapping[str, Any],
+    labellers: Mapping[str, Labeller] | None = None,
+) -> ValidationOutcome:
+    """Run each suite on its frame in one ephemeral GX context; checks in words, results in full.
+
+    A frame with a labeller in ``labellers`` (the candidates) has no ``label`` column and no
+    ``unexpected_index_column_names``: for those GX reads every offending row one by one with
+    ``DataFrame.at`` in Python, which took 30 s per two failed checks on 900,000 records, text
+    label or integer column alike; without them it lists the offenders' index, a row number
+    (under a second). The first 20 offenders per check get their label afterwards, in the
+    messages and in the results kept for the audit.
+    """
+    gx = _import_gx()
     context = _context()
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -382,36 +440,60 @@ def _validate(frames: Mapping[str, pd.DataFrame], run_name: str, values: Mapping
         suite = _with_values(load_suite(name), values)
         suite = context.suites.add(suite)
         definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-        import great_expectations as gx
-
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=definition, suite=suite)
         )
         # COMPLETE lists every offender; the candidates can be hundreds of thousands of rows,
-        # so there the first twenty (SUMMARY) name enough of them.
+        # so there the first twenty (SUMMARY), found by row number, name enough of them.
         # The precondition frames are small, so every column rides along to fill the messages.
-        result_format = {
-            "result_format": "SUMMARY" if name == CANDIDATE_SUITE else "COMPLETE",
-            "unexpected_index_column_names": ["label"] if name == CANDIDATE_SUITE else list(frame.columns),
-            "partial_unexpected_count": 20,
-        }
+        labeller = (labellers or {}).get(name)
+        result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+        if not labeller:
+            result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": list(frame.columns)}
         result = validation.run(
             batch_parameters={"dataframe": _for_gx(frame)}, result_format=result_format, run_id=run_id
         )
         document = result.to_json_dict()
+        if labeller:
+            _name_offenders(document, frame, labeller)
         results[name] = document
-        checks.extend(_checks(name, document))
+        checks.extend(_checks(name, document, values))
     return ValidationOutcome(tuple(checks), results)
+
+
+def _name_offenders(document: Mapping[str, Any], frame: pd.DataFrame, labeller: Labeller) -> None:
+    """GX's row numbers of offenders (at most 20 per check) as {row, checked value, label}."""
+    for outcome in document["results"]:
+        result = outcome.get("result") or {}
+        rows = [int(row) for row in result.get("partial_unexpected_index_list") or []]
+        if not rows:
+            continue
+        column = outcome["expectation_config"]["kwargs"]["column"]
+        values = frame[column].iloc[rows].tolist()
+        result["partial_unexpected_index_list"] = [
+            {"row": row, column: value, "label": label}
+            for row, value, label in zip(rows, values, labeller(rows), strict=True)
+        ]
+
+
+def _import_gx() -> Any:
+    """great_expectations, imported with its loggers at WARNING (see ``GX_LOGGERS``)."""
+    for name in GX_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+        import great_expectations.data_context.types.base  # re-levels its logger on import
+    for name in GX_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return gx
 
 
 def _context() -> Any:
     """An ephemeral GX context without progress bars or usage statistics."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    gx = _import_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
     # Progress bars would go into the task logs as hundreds of lines of carriage returns.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -434,7 +516,7 @@ def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({column: "object" for column in text}) if text else frame
 
 
-def _checks(suite_name: str, document: Mapping[str, Any]) -> list[CheckResult]:
+def _checks(suite_name: str, document: Mapping[str, Any], values: Mapping[str, Any]) -> list[CheckResult]:
     """One CheckResult per expectation result, with a message naming the offending objects."""
     checks = []
     for outcome in document["results"]:
@@ -449,14 +531,20 @@ def _checks(suite_name: str, document: Mapping[str, Any]) -> list[CheckResult]:
                 description=meta.get("description", ""),
                 critical=bool(meta.get("critical", True)),
                 passed=passed,
-                message="" if passed else _message(meta, configuration, outcome),
+                message="" if passed else _message(meta, configuration, outcome, values),
             )
         )
     return checks
 
 
-def _message(meta: Mapping[str, Any], configuration: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:
-    """The suite's sentence template, filled in for the first few offending objects."""
+def _message(
+    meta: Mapping[str, Any], configuration: Mapping[str, Any], outcome: Mapping[str, Any], values: Mapping[str, Any]
+) -> str:
+    """The suite's sentence template, filled in for the first few offending objects.
+
+    The template may name the offender's columns, ``{value}`` (the checked column's value)
+    and the run's values (``{school_number}``, ``{target_mode}``).
+    """
     if outcome.get("exception_info", {}).get("raised_exception"):
         return f"the check '{meta.get('description', configuration['type'])}' could not run: " + str(
             outcome["exception_info"].get("exception_message")
@@ -465,7 +553,7 @@ def _message(meta: Mapping[str, Any], configuration: Mapping[str, Any], outcome:
     offenders = result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
     column = configuration["kwargs"].get("column")
     template = meta.get("message", "{label}: " + meta.get("description", "check failed"))
-    sentences = [template.format(**{**row, "value": row.get(column)}) for row in offenders[:NAMED_IN_MESSAGE]]
+    sentences = [template.format(**{**values, **row, "value": row.get(column)}) for row in offenders[:NAMED_IN_MESSAGE]]
     count = int(result.get("unexpected_count") or len(offenders))
     more = f" (and {count - NAMED_IN_MESSAGE} more)" if count > NAMED_IN_MESSAGE else ""
     return "; ".join(sentences) + more + "."

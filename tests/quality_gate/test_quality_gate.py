@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +14,7 @@ from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.quality_gate import (
     PRECONDITION_SUITES,
     SuiteLoadError,
+    candidate_checks,
     load_suite,
     recording_direction,
     suite_document,
@@ -18,7 +22,7 @@ from attendance_bridge.quality_gate import (
     validate_preconditions,
 )
 from attendance_bridge.rules import bridge_records
-from attendance_bridge.settings import DAILY_TO_MEETING, EXPECTATIONS_DIR, MEETING_TO_DAILY
+from attendance_bridge.settings import DAILY_TO_MEETING, EXPECTATIONS_DIR, MEETING_TO_DAILY, MODE_DAILY, PROJECT_ROOT
 
 from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, daily, meeting, request, school, tables
 
@@ -75,12 +79,23 @@ def test_p3_needs_exactly_one_current_recording_method(rows, expected) -> None:
     assert recording_direction(prefs(rows)) is None
 
 
-@pytest.mark.parametrize(("bridge", "shown"), [([("ATT_MeetingDailyBridge", "0")], "none"), ([], "missing")])
+@pytest.mark.parametrize(
+    ("bridge", "shown"),
+    [
+        ([("ATT_MeetingDailyBridge", "0")], "is set to none (0)"),
+        ([], "is missing"),
+        ([("ATT_MeetingDailyBridge", None)], "is missing"),
+        ([("ATT_MeetingDailyBridge", " ")], "is missing"),
+        ([("ATT_MeetingDailyBridge", "1"), ("ATT_MeetingDailyBridge", "2")], "is set more than once"),
+        ([("ATT_MeetingDailyBridge", "yes")], "is set to 'yes'"),
+    ],
+    ids=["none", "deleted", "null", "blank", "twice", "not-a-setting"],
+)
 def test_p4_needs_the_bridge_one_way_or_two_way(bridge, shown) -> None:
     rows = [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "1"), *bridge]
     message = refusal(gate(school_prefs=prefs(rows)))
-    assert message.startswith("P4 failed for school 100")
-    assert f"Attendance Bridge set to {shown}" in message
+    assert message.startswith("P4 failed for school 100: school 100: the Meeting and Daily Attendance Bridge")
+    assert f"(ATT_MeetingDailyBridge) {shown}; it must be one-way (1) or two-way (2)" in message
 
 
 def test_p3_auto_direction_follows_the_current_method() -> None:
@@ -136,6 +151,30 @@ def test_p6_a_code_neither_present_nor_absent_is_named() -> None:
     assert "the attendance code 3 ('E')" in message and "presence status 'Tardy'" in message
 
 
+@pytest.mark.parametrize("status", [None, "", "  "], ids=["null", "empty", "blank"])
+def test_p6_a_known_code_without_a_presence_status_is_named(status) -> None:
+    codes = tables()["attendance_code"]
+    empty = codes.assign(presence_status_cd=codes["presence_status_cd"].where(codes["id"] != EXCUSED, status))
+    outcome = gate(school(daily(1, 1, MON, EXCUSED), attendance_code=empty))
+    assert [check.rule for check in outcome.failures()] == ["P6"]
+    message = refusal(outcome)
+    assert "the attendance code 3 ('E'), used by 1 record(s) from 2025-09-01 has presence status '(none)'" in message
+
+
+def test_p6_an_unknown_code_is_reported_once() -> None:
+    outcome = gate(school(daily(1, 1, MON, 77)))
+    assert [check.expectation for check in outcome.failures()] == ["expect_column_values_to_be_in_set"]
+    assert refusal(outcome).count("attendance code 77") == 1
+
+
+def test_the_refusal_names_each_failed_rule_starting_with_the_first() -> None:
+    outcome = gate(school(daily(1, 1, MON, 77), bell_schedule_items=items_with(5)))
+    message = refusal(outcome)
+    assert message.startswith("P5 failed for school 100: the bell schedule 'Early Release'")
+    assert " P6 failed for school 100: the attendance code 77, used by 1 record(s)" in message
+    assert message.count("failed for school 100") == 2
+
+
 def test_every_failed_check_is_in_the_message_and_non_critical_ones_only_warn() -> None:
     cc = tables()["cc"]
     backwards = cc.assign(dateleft=cc["dateleft"].where(cc["id"] != 9007, cc["dateenrolled"].iloc[0]))
@@ -169,7 +208,12 @@ def test_no_candidates_pass() -> None:
         (lambda r: r.assign(attendance_codeid=55), "C2", "attendance code that does not exist"),
         (lambda r: r.assign(ccid=4242), "C2", "enrolment that does not exist"),
         (lambda r: r.assign(parent_attendanceid=4242), "C2", "source record that does not exist"),
-        (lambda r: r.assign(schoolid=200), "C4", "belongs to school 200"),
+        (lambda r: r.assign(schoolid=200), "C4", "belongs to school 200, not to school 100, the school of this run"),
+        (
+            lambda r: r.assign(att_mode_code=MODE_DAILY),
+            "C4",
+            "is a record of mode ATT_ModeDaily, but this run builds ATT_ModeMeeting records only",
+        ),
     ],
 )
 def test_candidate_checks_refuse_bad_records(change, rule, words) -> None:
@@ -188,6 +232,53 @@ def test_a_candidate_already_in_the_sis_is_refused() -> None:
     outcome = validate_candidates(records, existing, DAILY_TO_MEETING, "test", 100)
     assert [check.rule for check in outcome.failures()] == ["C3"]
     assert "is already in the SIS" in refusal(outcome)
+
+
+def test_candidates_ignore_existing_records_with_empty_key_parts() -> None:
+    # A Meeting row with NULL ccid and periodid is in the SIS: it cannot be a record the run
+    # builds, and it must not crash the existence check (C3).
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(DAILY_TO_MEETING)).records
+    odd = school(daily(1, 1, MON, EXCUSED), meeting(2, 1, MON, EXCUSED, None, None), meeting(3, 1, TUE, 1, 9001, None))
+    assert validate_candidates(records, odd, DAILY_TO_MEETING, "test", 100).success
+
+
+def test_candidate_offenders_are_found_by_row_number_and_named_afterwards() -> None:
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(DAILY_TO_MEETING)).records
+    checked = candidate_checks(records, frames, DAILY_TO_MEETING, 100)
+    # No per-row text for GX; the frame's index is the row number that points back into the records.
+    assert "label" not in checked.columns and checked.index.tolist() == list(range(len(records)))
+    bad = records.assign(attendance_codeid=records["attendance_codeid"].where(records.index != 2, 55))
+    outcome = validate_candidates(bad.set_axis(range(10, 10 + len(bad))), frames, DAILY_TO_MEETING, "test", 100)
+    row = bad.iloc[2]
+    words = (
+        f"the record for student {row.studentid} on 2025-09-01 (period id {row.periodid}, enrolment {row.ccid}) "
+        "refers to an attendance code that does not exist."
+    )
+    assert [check.message for check in outcome.failures()] == [words]
+    failed = next(r for r in outcome.results["candidates"]["results"] if not r["success"])["result"]
+    assert "unexpected_index_column_names" not in failed
+    label = words.removesuffix(" refers to an attendance code that does not exist.")
+    assert failed["partial_unexpected_index_list"] == [{"row": 2, "code_exists": False, "label": label}]
+
+
+def test_great_expectations_logs_nothing_below_warning() -> None:
+    # A fresh interpreter: GX logs ~200 INFO lines while it is imported, which Airflow's task
+    # log would show; the gate quiets GX's loggers before importing it.
+    script = (
+        "import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(name)s %(message)s')\n"
+        "from tests.quality_gate.test_quality_gate import gate\n"
+        "assert gate().success\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": f"{PROJECT_ROOT / 'plugins'}:{PROJECT_ROOT}"},
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "done"
+    assert [line for line in lines if line.startswith("great_expectations")] == []
 
 
 @pytest.mark.parametrize("name", [path.stem for path in EXPECTATIONS_DIR.glob("*.json")])
