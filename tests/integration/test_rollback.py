@@ -11,8 +11,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
+from attendance_bridge import rollback
 from attendance_bridge.staging import read_json
+from psycopg import sql
 
 from tests.integration.sync_sandbox import SIS_TABLES, Sandbox, run_report_folder, run_sync, snapshot
 
@@ -246,9 +249,11 @@ def test_a_run_whose_records_a_later_run_built_on_is_refused_until_that_run_is_r
         f"was built from it (inserted by sync run {meeting['run_id']}: roll that run back first)" in report["message"]
     )
 
+    # Without a run id, the latest run with records in the SIS goes first, then the one before.
     for run in (meeting, daily):
-        state, report = run_rollback(rollback_dag, school_number=100, run_id=run["run_id"])
+        state, report = run_rollback(rollback_dag, school_number=100)
         assert state == "success", report["message"]
+        assert report["sync_run_id"] == run["run_id"]
     assert snapshot(sandbox) == before
 
 
@@ -276,4 +281,60 @@ def test_a_wrong_run_or_conf_is_refused_by_name(sandbox, sync_dag, rollback_dag)
         assert state == "failed", name
         assert expected in report["message"], (name, report["message"])
         assert report["deleted"] == {"attendance": 0, "attendance_time": 0}
+    assert snapshot(sandbox) == before
+
+
+def test_a_teacher_writing_while_the_rollback_deletes_is_waited_for_then_seen(sandbox, sis_server, sync_dag) -> None:
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    run_id, own = synced["run_id"], sandbox.pipeline_schema
+    planned = rollback.find_sync_run(sandbox.conn, own, 100, run_id)
+    assert rollback.check_rows(sandbox.conn, own, planned).problems == []  # what plan_rollback saw
+    time_row = run_rows(sandbox, run_id, "attendance_time")[0]
+    before = snapshot(sandbox)
+
+    with psycopg.connect(**sis_server.conninfo_kwargs()) as teacher:
+        teacher.execute(
+            sql.SQL("UPDATE {}.attendance_time SET time_out = time_out + 600 WHERE id = %s").format(
+                sql.Identifier(sandbox.schema)
+            ),
+            [time_row],
+        )
+        # The teacher's transaction is open: the rollback waits for it (here 1 s), then gives up
+        # with a lock timeout, which Airflow retries; nothing is deleted.
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            rollback.roll_back_run(sandbox.conn, own, 100, run_id, "rollback-1", "tester", lock_timeout="1s")
+        assert snapshot(sandbox) == before
+        teacher.commit()
+
+    # The retry sees the teacher's change under its locks and refuses.
+    with pytest.raises(rollback.RollbackRefused, match=f"attendance_time {time_row} .*changed since the run"):
+        rollback.roll_back_run(sandbox.conn, own, 100, run_id, "rollback-2", "tester")
+    assert sandbox.q("SELECT count(*) FROM {pipeline}.lineage WHERE rolled_back_at IS NOT NULL") == [(0,)]
+    assert sync_row(sandbox, run_id)["status"] == "succeeded"
+
+
+def test_rows_loaded_before_row_hashes_were_kept_are_checked_on_what_their_lineage_knows(
+    sandbox, sync_dag, rollback_dag
+) -> None:
+    before = snapshot(sandbox)
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    run_id = synced["run_id"]
+    # As a run loaded before migration 0004 left them: no hash, no student, no day.
+    sandbox.q(
+        "UPDATE {pipeline}.lineage SET row_md5 = NULL, studentid = NULL, att_date = NULL WHERE run_id = %(r)s",
+        r=run_id,
+    )
+    record = run_rows(sandbox, run_id, "attendance")[0]
+    [(parent,)] = sandbox.q("SELECT parent_attendanceid FROM {sis}.attendance WHERE id = %(id)s", id=record)
+    sandbox.q("UPDATE {sis}.attendance SET parent_attendanceid = 0 WHERE id = %(id)s", id=record)
+
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    assert state == "failed"
+    assert [(p["row_id"], p["problem"]) for p in report["problems"]] == [(record, "changed")]
+
+    sandbox.q("UPDATE {sis}.attendance SET parent_attendanceid = %(p)s WHERE id = %(id)s", p=parent, id=record)
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    assert state == "success", report["message"]
     assert snapshot(sandbox) == before
