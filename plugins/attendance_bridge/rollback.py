@@ -65,10 +65,35 @@ class RollbackRefused(sync.Refusal):
         what = f"run {run_id} of school {school_number}" if run_id else f"school {school_number}"
         message = f"X7: {what} was not rolled back: {reason}; nothing was deleted"
         if self.problems:
-            shown = "; ".join(problem.describe() for problem in self.problems[:PROBLEMS_IN_MESSAGE])
-            more = problems_total - min(len(self.problems), PROBLEMS_IN_MESSAGE)
-            message += f". {shown}" + (f"; and {more} more (see the rollback's {PLAN_FILE})" if more > 0 else "")
+            lines = _grouped(self.problems)[:PROBLEMS_IN_MESSAGE]
+            more = problems_total - sum(count for _, count in lines)
+            message += ". " + "; ".join(line for line, _ in lines)
+            message += f"; and {more} more (see the rollback's {PLAN_FILE})" if more > 0 else ""
         super().__init__(message)
+
+
+def _grouped(problems: list[Problem]) -> list[tuple[str, int]]:
+    """One line per row and kind of problem (several records built from one row make one line), with its count."""
+    groups: dict[tuple[Any, ...], list[Problem]] = {}
+    for problem in problems:
+        key = (problem.table_name, problem.row_id, problem.problem, (problem.now or {}).get("other_run_id"))
+        groups.setdefault(key, []).append(problem)
+    lines = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1 or first.other_id is None:
+            lines.append((first.describe(), len(group)))
+            continue
+        others = ", ".join(str(problem.other_id) for problem in group)
+        kind = "attendance_time rows" if first.problem == "has_other_time" else "attendance records"
+        verb = "belong to it" if first.problem == "has_other_time" else "were built from it"
+        text = (
+            first.describe().split(": ", 1)[0]
+            + f": {kind} {others} {verb}"
+            + _by_run((first.now or {}).get("other_run_id"))
+        )
+        lines.append((text, len(group)))
+    return lines
 
 
 @dataclass(frozen=True)
