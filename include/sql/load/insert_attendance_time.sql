@@ -1,6 +1,6 @@
 -- M3, X7: one attendance_time row per new Daily record, from its record's times (matched by the
 -- full key, unique among the records: RETURNING order is not guaranteed), each with its lineage
--- row (with the md5 of the whole row as inserted, for the rollback). Returns the counts, which
+-- row (with the md5 of the whole row's text as inserted, for the rollback). Returns the counts, which
 -- the caller checks against each other.
 WITH times AS (
     INSERT INTO {sis_schema}.attendance_time AS inserted_time (attendanceid, time_in, time_out, total_minutes)
@@ -14,7 +14,7 @@ WITH times AS (
      AND t.periodid = n.periodid
     WHERE n.att_mode_code = %(mode_daily)s
     ORDER BY n.attendance_id
-    RETURNING inserted_time.id, inserted_time.attendanceid, md5(to_jsonb(inserted_time.*)::text) AS row_md5
+    RETURNING inserted_time.id, inserted_time.attendanceid, md5(inserted_time::text) AS row_md5
 ),
 time_lineage AS (
     INSERT INTO {pipeline_schema}.lineage (

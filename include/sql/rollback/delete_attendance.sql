@@ -13,7 +13,7 @@ WITH deleted AS (
       AND CASE
               WHEN l.row_md5 IS NULL
                   THEN a.schoolid = l.school_number AND a.parent_attendanceid = l.source_attendance_id
-              ELSE md5(to_jsonb(a.*)::text) = l.row_md5
+              ELSE md5(a::text) = l.row_md5
           END
     RETURNING a.id, to_jsonb(a.*) AS removed_row
 ),

@@ -11,7 +11,7 @@ WITH deleted AS (
       AND t.id = l.row_id
       AND CASE
               WHEN l.row_md5 IS NULL THEN t.attendanceid = l.attendance_id
-              ELSE md5(to_jsonb(t.*)::text) = l.row_md5
+              ELSE md5(t::text) = l.row_md5
           END
     RETURNING t.id, to_jsonb(t.*) AS removed_row
 ),

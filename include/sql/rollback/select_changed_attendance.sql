@@ -1,5 +1,5 @@
 -- X7: the attendance rows a run inserted that are no longer as it inserted them: gone, changed
--- (the md5 of the whole row differs from the one kept at load time) or sharing their id with
+-- (the md5 of the whole row's text differs from the one kept at load time) or sharing their id with
 -- another row. Rows loaded before row hashes were kept (row_md5 NULL) are compared on what their
 -- lineage knows: the school and the source record. At most "limit" rows, each with the total.
 WITH run_rows AS (
@@ -20,7 +20,7 @@ compared AS (
             CASE
                 WHEN r.row_md5 IS NULL
                     THEN a.schoolid <> r.school_number OR a.parent_attendanceid <> r.source_attendance_id
-                ELSE md5(to_jsonb(a.*)::text) <> r.row_md5
+                ELSE md5(a::text) <> r.row_md5
             END
         ) AS changed,
         (array_agg(jsonb_build_object(

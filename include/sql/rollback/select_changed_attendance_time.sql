@@ -1,5 +1,5 @@
 -- X7: the attendance_time rows a run inserted that are no longer as it inserted them: gone,
--- changed (md5 of the whole row) or sharing their id with another row. Rows loaded before row
+-- changed (md5 of the whole row's text) or sharing their id with another row. Rows loaded before row
 -- hashes were kept are compared on the record they belong to. At most "limit" rows, each with the total.
 WITH run_rows AS (
     SELECT l.row_id, l.attendance_id, l.studentid, l.att_date, l.row_md5
@@ -19,7 +19,7 @@ compared AS (
         bool_or(
             CASE
                 WHEN r.row_md5 IS NULL THEN t.attendanceid <> r.attendance_id
-                ELSE md5(to_jsonb(t.*)::text) <> r.row_md5
+                ELSE md5(t::text) <> r.row_md5
             END
         ) AS changed,
         (array_agg(jsonb_build_object(

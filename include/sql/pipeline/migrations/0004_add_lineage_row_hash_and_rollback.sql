@@ -11,7 +11,7 @@ ALTER TABLE {schema}.lineage
 COMMENT ON COLUMN {schema}.lineage.studentid IS 'The record''s student when the run inserted it (NULL for rows loaded before 0004).';
 COMMENT ON COLUMN {schema}.lineage.att_date IS 'The record''s day when the run inserted it (NULL for rows loaded before 0004).';
 COMMENT ON COLUMN {schema}.lineage.row_md5 IS
-    'md5 of to_jsonb(row)::text of the whole SIS row just after the insert; a rollback deletes the row only while it still matches. NULL for rows loaded before 0004.';
+    'md5 of the whole SIS row''s text (row::text) just after the insert; a rollback deletes the row only while it still matches. NULL for rows loaded before 0004.';
 COMMENT ON COLUMN {schema}.lineage.rolled_back_at IS 'When a rollback deleted the row from the SIS; NULL while it is there.';
 COMMENT ON COLUMN {schema}.lineage.rollback_run_id IS 'The run of attendance_bridge_rollback that deleted the row.';
 COMMENT ON COLUMN {schema}.lineage.removed_row IS 'The whole SIS row as the rollback deleted it (to_jsonb).';
