@@ -251,8 +251,9 @@ def parse_request(conf: Mapping[str, Any]) -> RollbackRequest:
     dry_run = conf.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidParameter("dry_run", f"must be true or false, not {dry_run!r}")
-    # An empty form field means "not given".
-    return RollbackRequest(school, run_id.strip() or None if run_id is not None else None, dry_run)
+    if run_id is not None:
+        run_id = run_id.strip() or None  # an empty form field means "not given"
+    return RollbackRequest(school, run_id, dry_run)
 
 
 # --------------------------------------------------------------------------- the database
@@ -280,9 +281,8 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
         )
     run = _sync_run(row)
     if run.school_number != school_number:
-        raise RollbackRefused(
-            school_number, run_id, f"it is a run of school {run.school_number}, not of school {school_number}"
-        )
+        of = f"of school {run.school_number}" if run.school_number is not None else "of no school (refused at once)"
+        raise RollbackRefused(school_number, run_id, f"it is a run {of}, not of school {school_number}")
     if run.rolled_back:
         return run
     if run.dry_run:
