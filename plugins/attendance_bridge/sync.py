@@ -7,7 +7,9 @@ row counts, and returns small values again: paths, counts, ids. The DAG file onl
 Failure policy: a refusal (bad parameter, failed precondition or candidate check, backup that
 does not verify) and any other error that retrying cannot cure fail the task at once, with the
 message recorded in the run log for the report; a transient database error (a dropped
-connection, a serialisation failure) is raised as is, so Airflow retries the task.
+connection, a database that cannot be reached, a serialisation failure) is raised as is, so
+Airflow retries the task, except on the task's last try, where it fails the task with a
+message that says what happened in words (which database, how many attempts).
 """
 
 from __future__ import annotations
@@ -55,24 +57,94 @@ class Run:
     run_id: str
     logical_date: date
     triggered_by: str | None = None
+    # This task's try in its current round of tries, and how many tries the round has
+    # (None when not known, e.g. a phase called outside Airflow: it then never counts as last).
+    attempt: int = 1
+    attempts: int | None = None
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether Airflow will not retry this try when it fails."""
+        return self.attempts is not None and self.attempt >= self.attempts
 
 
 class Refusal(Exception):
     """A phase's verdict that retrying cannot change; the task fails without retries."""
 
 
+class DatabaseUnreachable(Exception):
+    """The SIS database did not accept a connection; transient (the server may be restarting)."""
+
+    def __init__(self, database: str, reason: str) -> None:
+        self.database = database  # "the SIS database sis at host:port"
+        self.reason = reason
+        super().__init__(f"{database} could not be reached ({reason})")
+
+
 # --------------------------------------------------------------------------- connections
 
 
 def connect_sis() -> psycopg.Connection:
-    """The ``sis_db`` connection as psycopg 3 (``AIRFLOW_CONN_SIS_DB`` wins, as always in Airflow)."""
+    """The ``sis_db`` connection as psycopg 3 (``AIRFLOW_CONN_SIS_DB`` wins, as always in Airflow).
+
+    A connection attempt that fails for a reason retrying may cure raises ``DatabaseUnreachable``
+    (from psycopg's error), which names the server.
+    """
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    conn = PostgresHook(postgres_conn_id=SIS_CONN_ID).get_conn()
+    from attendance_bridge.load import is_transient
+
+    hook = PostgresHook(postgres_conn_id=SIS_CONN_ID)
+    try:
+        conn = hook.get_conn()
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        raise DatabaseUnreachable(sis_database(hook), _connect_failure(exc)) from exc
     # Transactions are explicit (``with conn.transaction()``) wherever several statements
     # must land together; everything else is a read.
     conn.autocommit = True
     return conn
+
+
+def sis_database(hook: Any = None) -> str:
+    """Where the ``sis_db`` connection points, as a person reads it: database and host:port, no secrets."""
+    try:
+        if hook is None:
+            from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+            hook = PostgresHook(postgres_conn_id=SIS_CONN_ID)
+        connection = hook.connection
+        host, port = connection.host or "localhost", connection.port or 5432
+        database = getattr(hook, "database", None) or connection.schema
+    except Exception:  # the connection's own configuration is broken; connecting says more
+        log.debug("could not read the %s connection", SIS_CONN_ID, exc_info=True)
+        return f"the SIS database of connection {SIS_CONN_ID}"
+    where = f"{host}:{port}" if not str(host).startswith("/") else f"{host} (Unix socket, port {port})"
+    return f"the SIS database {database} at {where}" if database else f"the SIS database at {where}"
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """libpq's reason for a failed connection attempt (\"Connection refused\"), without its hints."""
+    return _first_line(exc).rsplit("failed: ", 1)[-1].strip()
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's primary message: the server's, else the first line (libpq adds hints and a LINE n: quote)."""
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return primary or (lines[0] if lines else type(exc).__name__)
+
+
+def describe_transient(exc: BaseException) -> tuple[str, bool]:
+    """A transient database error in words, and whether it is about reaching the database at all."""
+    if isinstance(exc, DatabaseUnreachable):
+        return str(exc), True
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    if not sqlstate or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+        # No SQLSTATE: libpq lost the server ("server closed the connection unexpectedly").
+        return f"the connection to {sis_database()} was lost ({_first_line(exc)})", True
+    return f"{sis_database()} reported a transient error ({_first_line(exc)})", False
 
 
 def sis_schema(conn: psycopg.Connection) -> str:
@@ -93,21 +165,31 @@ def pipeline_schema() -> str:
 
 @contextmanager
 def phase(name: str, run: Run, school_number: int | None = None) -> Iterator[dict[str, float]]:
-    """Time and log one phase; turn errors that retries cannot cure into a recorded refusal."""
-    from attendance_bridge.load import is_transient
+    """Time and log one phase; turn errors that retries cannot cure into a recorded refusal.
+
+    A transient database error is raised as is while Airflow has tries left (the run log is
+    left alone: the next try may well succeed); on the last try it becomes the run's failure,
+    recorded and raised as ``AirflowFailException`` with the number of attempts.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
 
     timing: dict[str, float] = {}
     started = time.perf_counter()
-    log.info("%s: starting (run %s, school %s)", name, run.run_id, school_number)
+    attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts is not None else ""
+    log.info("%s: starting (run %s, school %s%s)", name, run.run_id, school_number, attempt)
     try:
         yield timing
     except Exception as exc:
         seconds = time.perf_counter() - started
         if is_transient(exc):
-            log.warning("%s: transient database error after %.2f s, Airflow retries: %s", name, seconds, exc)
-            _record_message(run, f"{name}: {exc}")
-            raise
-        from airflow.sdk.exceptions import AirflowFailException
+            what, unreachable = describe_transient(exc)
+            if not run.last_attempt:
+                log.warning("%s%s: %s after %.2f s; Airflow retries the task", name, attempt, what, seconds)
+                raise
+            message = _gave_up(name, run, what, unreachable)
+            log.error("%s", message)
+            _record_message(run, message)
+            raise AirflowFailException(message) from exc
 
         message = str(exc) if _is_refusal(exc) else f"{name} stopped on an unexpected error: {exc!r}"
         log.error("%s: refused after %.2f s: %s", name, seconds, message)
@@ -116,6 +198,25 @@ def phase(name: str, run: Run, school_number: int | None = None) -> Iterator[dic
         raise AirflowFailException(message) from exc
     timing["seconds"] = round(time.perf_counter() - started, 3)
     log.info("%s: done in %.2f s", name, timing["seconds"])
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying may cure ``exc`` (``load.is_transient``, and a database that cannot be reached)."""
+    from attendance_bridge.load import is_transient as transient_database_error
+
+    return isinstance(exc, DatabaseUnreachable) or transient_database_error(exc)
+
+
+def _gave_up(name: str, run: Run, what: str, unreachable: bool) -> str:
+    """The message of a transient error on a task's last try: no retry follows."""
+    tries = f"all {run.attempts} attempts" if run.attempts and run.attempts > 1 else "its only attempt"
+    advice = (
+        "Check that the SIS database server is running and that the Airflow workers can reach it, "
+        "then run the sync again."
+        if unreachable
+        else "Run the sync again when the database is less busy."
+    )
+    return f"{name} failed on {tries}: {what}. {advice}"
 
 
 def _is_refusal(exc: Exception) -> bool:
@@ -133,8 +234,11 @@ def _record_message(run: Run, message: str) -> None:
     try:
         with connect_sis() as conn:
             store.record_message(conn, pipeline_schema(), run.dag_id, run.run_id, message)
-    except Exception:  # the database may be what failed; the task log has the message anyway
-        log.warning("could not record the failure in the run log", exc_info=True)
+    except Exception as exc:  # the database may be what failed; the task log and the report have it
+        if not is_transient(exc):
+            log.warning("could not record the failure in the run log", exc_info=True)
+        else:
+            log.warning("could not record the failure in the run log: %s", describe_transient(exc)[0])
 
 
 # --------------------------------------------------------------------------- phases
@@ -289,15 +393,22 @@ def back_up_school_records(run: Run, checked: Mapping[str, Any]) -> dict[str, An
 
 def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
     """Task 7 (X1, X2, X4, X5, X7): one transaction under the school's lock, after a verified backup."""
+    from attendance_bridge.backup import BackupNotVerified
     from attendance_bridge.load import load_records
 
     school = checked["school_number"]
     with phase("load_missing_records", run, school) as timing:
         records = _staged_records(computed["paths"]["records"])
         with connect_sis() as conn:
-            loaded = load_records(
-                conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school, records
-            )
+            try:
+                loaded = load_records(
+                    conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school, records
+                )
+            except BackupNotVerified as exc:
+                if exc.school_number is not None:
+                    raise
+                # No backup row to read the school from: the refusal names the run's school.
+                raise BackupNotVerified(school, exc.run_id, exc.detail) from exc
     result = _plain(asdict(loaded))
     log.info("load_missing_records: %s", result)
     return {"load": result, "seconds": timing["seconds"]}
@@ -385,15 +496,19 @@ def _plain(document: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-def write_report(run: Run, conf: Mapping[str, Any], upstream: Mapping[str, Any]) -> dict[str, Any]:
+def write_report(
+    run: Run, conf: Mapping[str, Any], upstream: Mapping[str, Any], failures: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Task 8: the run report next to the validation results, and the run log's final row.
 
     Runs whatever happened upstream (trigger rule ``all_done``) and fails when the run failed,
-    so the DAG run's state is the run's outcome.
+    so the DAG run's state is the run's outcome. ``failures`` are the messages failed tasks
+    left in XCom; the run's message is the one of the task where the run stopped, else the run
+    log's. The report is written even when the SIS database cannot be reached: it then says
+    that the run log's row could not be written (best effort, as is the run log itself).
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from attendance_bridge import store
     from attendance_bridge.report import run_outcome, run_report
     from attendance_bridge.staging import report_folder, write_json
 
@@ -401,28 +516,66 @@ def write_report(run: Run, conf: Mapping[str, Any], upstream: Mapping[str, Any])
     school = checked.get("school_number", _conf_school(conf))
     path = report_folder(school, run.run_id) / "report.json"
     started = time.perf_counter()
-    with connect_sis() as conn:
-        own_schema = checked.get("pipeline_schema") or pipeline_schema()
-        store.migrate(conn, own_schema)
-        message = store.run_message(conn, own_schema, run.dag_id, run.run_id)
-        status, _ = run_outcome(upstream)
-        by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
-        report = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
-        report["timings"]["write_report"] = round(time.perf_counter() - started, 3)
-        write_json(report, path)
-        store.finish_run(
-            conn, own_schema, run.dag_id, run.run_id,
-            status=report["status"], counts=report["counts"], timings=report["timings"],
-            message=report["message"], report_path=str(path), school_number=report["school_number"],
-            yearid=checked.get("yearid"), start_date=checked.get("start_date"), end_date=checked.get("end_date"),
-            direction=report["resolved"]["direction"], requested_direction=checked.get("requested_direction"),
-            absent_periods=checked.get("absent_periods"), dry_run=report["dry_run"],
-        )  # fmt: skip
+    own_schema = checked.get("pipeline_schema") or pipeline_schema()
+    status, stopped_at = run_outcome(upstream)
+    failures = failures or {}
+    message = failures.get(stopped_at) if stopped_at else None
+    message = message or next(iter(failures.values()), None)
+    by_date: list[dict[str, Any]] = []
+
+    def report_of(message: str | None, by_date: list[dict[str, Any]]) -> dict[str, Any]:
+        document = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
+        document["timings"]["write_report"] = round(time.perf_counter() - started, 3)
+        return document
+
+    report, error = None, None
+    try:
+        with connect_sis() as conn:
+            from attendance_bridge import store
+
+            store.migrate(conn, own_schema)
+            message = message or store.run_message(conn, own_schema, run.dag_id, run.run_id)
+            by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
+            report = report_of(message, by_date)
+            _finish_run_log(conn, run, checked, report, own_schema, str(path))
+    except Exception as exc:  # noqa: BLE001 (the report is written all the same, then the error raised)
+        error = exc
+    report = report or report_of(message, by_date)
+    if error is None:
+        report["run_log"] = {"written": True, "detail": f"table {own_schema}.run_log of the SIS database"}
+    else:
+        why = describe_transient(error)[0] if is_transient(error) else f"{type(error).__name__}: {error}"
+        report["run_log"] = {"written": False, "detail": f"the run log row of this run could not be written: {why}"}
+    write_json(report, path)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
     log.info("write_report: the report of this run is %s", path)
+    if error is not None:
+        log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
+        if not is_transient(error):
+            raise error
     if report["status"] == "failed":
         raise AirflowFailException(f"The run failed: {report['message']} (report: {path})")
+    if error is not None:
+        # Loaded and reported, but the run log (which the rollback reads) does not say so.
+        raise AirflowFailException(f"The run loaded its records, but {report['run_log']['detail']} (report: {path})")
     return {"report_path": str(path), "status": report["status"], "counts": report["counts"]}
+
+
+def _finish_run_log(
+    conn: psycopg.Connection, run: Run, checked: Mapping[str, Any], report: Mapping[str, Any], own_schema: str,
+    path: str,
+) -> None:  # fmt: skip
+    """The run log's final row."""
+    from attendance_bridge import store
+
+    store.finish_run(
+        conn, own_schema, run.dag_id, run.run_id,
+        status=report["status"], counts=report["counts"], timings=report["timings"],
+        message=report["message"], report_path=path, school_number=report["school_number"],
+        yearid=checked.get("yearid"), start_date=checked.get("start_date"), end_date=checked.get("end_date"),
+        direction=report["resolved"]["direction"], requested_direction=checked.get("requested_direction"),
+        absent_periods=checked.get("absent_periods"), dry_run=report["dry_run"],
+    )  # fmt: skip
 
 
 def _by_date_and_code(

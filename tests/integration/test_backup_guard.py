@@ -1,0 +1,169 @@
+"""X6 at the phase and DAG level: no verified backup of the run, no load.
+
+``test_backup_load.py`` checks ``verified_backup`` and ``load_records`` themselves. Here the
+refusal goes through the code the DAG runs: ``sync.load_missing_records`` (phase level, with
+the same Run and arguments as the task) and a whole ``dag.test()`` run, where a trigger on the
+pipeline's backup table spoils the backup right after the backup task verified it. Either way
+the load fails at once (``AirflowFailException``: Airflow does not retry it) with a message
+naming X6, the school and the run, and inserts nothing, not even lineage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from attendance_bridge import store, sync
+from attendance_bridge.settings import MEETING_TO_DAILY
+
+from tests.integration.phases import SchoolRun
+from tests.integration.sync_sandbox import (
+    YEAR_FIRST_DAY,
+    YEAR_LAST_DAY,
+    assert_landed_exactly,
+    expected_records,
+    rows_before,
+    run_report_folder,
+    snapshot,
+)
+
+pytestmark = pytest.mark.integration
+
+EDITED_COMMENT = "\"row\" = jsonb_set(\"row\", ARRAY['att_comment'], to_jsonb('edited'::text))"
+FIRST_SNAPSHOT_ROW = (
+    "attendance_id = (SELECT min(attendance_id) FROM {pipeline}.backup_attendance WHERE run_id = %(run_id)s)"
+)
+DELETE_MANIFEST = "DELETE FROM {pipeline}.backup WHERE run_id = %(run_id)s"
+DELETE_SNAPSHOT_ROW = f"DELETE FROM {{pipeline}}.backup_attendance WHERE run_id = %(run_id)s AND {FIRST_SNAPSHOT_ROW}"
+EDIT_SNAPSHOT_ROW = (
+    f"UPDATE {{pipeline}}.backup_attendance SET {EDITED_COMMENT} WHERE run_id = %(run_id)s AND {FIRST_SNAPSHOT_ROW}"
+)
+
+
+# --------------------------------------------------------------------------- phase level
+
+
+@pytest.mark.parametrize(
+    ("spoil", "detail"),
+    [
+        (None, "no backup was taken for this run"),
+        (DELETE_MANIFEST, "no backup was taken for this run"),
+        (DELETE_SNAPSHOT_ROW, "the snapshot now holds {rows_less} attendance and"),
+        (EDIT_SNAPSHOT_ROW, "the snapshot now holds {rows} attendance and"),
+    ],
+    ids=["never-taken", "manifest-deleted", "snapshot-row-deleted", "snapshot-row-changed"],
+)
+def test_x6_the_load_phase_refuses_a_missing_or_spoilt_backup_at_once(sandbox, spoil: str | None, detail: str) -> None:
+    run = SchoolRun(sandbox, 100, MEETING_TO_DAILY, "spoilt")
+    assert len(run.records) > 0
+    if spoil is not None:
+        rows = run.back_up()["backup"]["attendance_rows"]
+        sandbox.q(spoil, run_id=run.run.run_id)
+        detail = detail.format(rows=rows, rows_less=rows - 1)
+    before, tables = rows_before(sandbox), snapshot(sandbox)
+
+    with pytest.raises(AirflowFailException) as refused:  # Airflow fails the task without its retries
+        run.load()
+
+    message = str(refused.value)
+    assert message.startswith(f"X6 failed for school 100, run {run.run.run_id}: {detail}"), message
+    assert message.endswith("; nothing was loaded")
+    assert snapshot(sandbox) == tables
+    assert run.lineage_rows() == 0
+    assert store.run_message(sandbox.conn, sandbox.pipeline_schema, run.run.dag_id, run.run.run_id) == message
+
+    # The refusal was the backup's doing: a fresh backup (what a retried backup task takes) lets it load.
+    run.back_up()
+    assert run.load()["load"]["inserted_attendance"] == len(run.records)
+    assert_landed_exactly(sandbox, before, run.records)
+
+
+def test_x6_the_load_phase_refuses_a_backup_that_does_not_cover_the_records_days(sandbox) -> None:
+    run = SchoolRun(sandbox, 100, MEETING_TO_DAILY, "short")
+    last_day = run.records["att_date"].max().date()
+    sync.back_up_school_records(run.run, {**run.checked, "end_date": YEAR_FIRST_DAY.isoformat()})
+    tables = snapshot(sandbox)
+
+    with pytest.raises(AirflowFailException) as refused:
+        run.load()
+
+    assert str(refused.value) == (
+        f"X6 failed for school 100, run {run.run.run_id}: the records run from "
+        f"{run.records['att_date'].min().date()} to {last_day} but the backup covers {YEAR_FIRST_DAY} to "
+        f"{YEAR_FIRST_DAY}; nothing was loaded"
+    )
+    assert snapshot(sandbox) == tables
+    assert run.lineage_rows() == 0
+
+
+# --------------------------------------------------------------------------- DAG level
+
+
+def spoil_every_backup_once_verified(sandbox, action: str) -> None:
+    """A trigger that runs ``action`` in the backup's own transaction, right after its manifest is written.
+
+    ``take_backup`` writes the manifest after it compared the snapshot with the SIS, so the
+    backup task succeeds; what the load then finds is the spoilt backup.
+    """
+    store.migrate(sandbox.conn, sandbox.pipeline_schema)  # the tables the trigger needs; the run finds them current
+    sandbox.q(
+        "CREATE FUNCTION {pipeline}.spoil_backup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + action
+        + "; RETURN NULL; END $$"
+    )
+    sandbox.q(
+        "CREATE TRIGGER spoil_backup AFTER INSERT ON {pipeline}.backup FOR EACH ROW "
+        "EXECUTE FUNCTION {pipeline}.spoil_backup()"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "detail"),
+    [
+        (DELETE_MANIFEST.replace("%(run_id)s", "NEW.run_id"), "no backup was taken for this run"),
+        (EDIT_SNAPSHOT_ROW.replace("%(run_id)s", "NEW.run_id"), "the snapshot now holds"),
+    ],
+    ids=["manifest-gone", "snapshot-row-changed"],
+)
+def test_x6_a_dag_run_whose_backup_is_spoilt_after_verification_fails_in_the_load_and_inserts_nothing(
+    sandbox, sync_dag, action: str, detail: str
+) -> None:
+    expected = expected_records(sandbox, 100, MEETING_TO_DAILY, "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY)
+    assert len(expected.records) > 0
+    spoil_every_backup_once_verified(sandbox, action)
+    tables = snapshot(sandbox)
+
+    dag_run = sync_dag.test(run_conf={"school_number": 100, "year": 35}, logical_date=datetime.now(UTC))
+
+    instances = {ti.task_id: ti for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "failed"
+    assert (str(instances["back_up_school_records"].state), instances["back_up_school_records"].try_number) == (
+        "success",
+        1,
+    )
+    # Refused at once: one try, although the task has retries for transient errors.
+    load = instances["load_missing_records"]
+    assert (str(load.state), load.try_number) == ("failed", 1) and load.max_tries >= 2
+    report = json.loads(_report_path(dag_run.run_id).read_text())
+    assert (report["status"], report["stopped_at"]) == ("failed", "load_missing_records")
+    assert re.fullmatch(
+        rf"X6 failed for school 100, run {re.escape(dag_run.run_id)}: {detail}.*; nothing was loaded", report["message"]
+    ), report["message"]
+    assert report["backup"]["verified_at"]  # the backup task did verify what it took
+    assert report["counts"]["inserted"] == 0
+    assert snapshot(sandbox) == tables
+    assert sandbox.q("SELECT count(*) FROM {pipeline}.lineage") == [(0,)]
+    assert sandbox.q("SELECT status, message FROM {pipeline}.run_log WHERE run_id = %(r)s", r=dag_run.run_id) == [
+        ("failed", report["message"])
+    ]
+
+
+def _report_path(run_id: str) -> Path:
+    from attendance_bridge.staging import folder_name
+
+    (path,) = Path(run_report_folder()).glob(f"*/{folder_name(run_id)}/report.json")
+    return path
