@@ -93,7 +93,11 @@ def _school_number(value: object) -> int:
             "P1", value, "the district office (school 0) cannot be synchronized; choose one school"
         )
     if not 0 < value <= LARGEST_SCHOOL_NUMBER:
-        raise PreconditionFailed("P1", value, "a school number is a positive whole number")
+        raise PreconditionFailed(
+            "P1",
+            value,
+            f"a school number is a positive whole number up to {LARGEST_SCHOOL_NUMBER}; no school has the number {value}",
+        )
     return value
 
 

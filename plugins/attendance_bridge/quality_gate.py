@@ -172,11 +172,16 @@ def school_settings(prefs: pd.DataFrame, school_number: int) -> pd.DataFrame:
     value = bridges[0] if bridges else ""
     bridge = "set more than once" if len(bridges) > 1 else {"": "missing", "0": "none"}.get(value, value)
     setting = {"missing": "is missing", "none": "is set to none (0)", "set more than once": "is set more than once"}
+    both = f"{PREF_RECORD_MODE_DAILY} and {PREF_RECORD_MODE_MEETING}"
+    methods = {
+        0: f"neither is set as current ({both} are not 1)",
+        2: f"both are set as current ({both} are both 1)",
+    }
     return pd.DataFrame(
         {
             "label": [f"school {school_number}"],
             "current_methods": [len(current)],
-            "methods": [", ".join(current) or "none"],
+            "methods": [methods.get(len(current), ", ".join(current))],
             "bridge": [bridge],
             "bridge_setting": [setting.get(bridge, f"is set to '{bridge}'")],
         }
@@ -240,13 +245,14 @@ def bell_schedules_in_use(frames: SchoolFrames, school_number: int, start: date,
             + name
             + "' (id "
             + schedules["bell_schedule_id"].astype("str")
-            + "), used on "
-            + schedules["first_day"].dt.strftime("%Y-%m-%d"),
+            + ", first used on "
+            + schedules["first_day"].dt.strftime("%Y-%m-%d")
+            + ")",
             "bridge_items": schedules["bridge_items"].fillna(0).astype("int64").to_numpy(),
             # Times and period are judged only where there is exactly one bridge item, so a
             # schedule without one is reported once, for that.
             "default_times_sound": (times_sound | ~one_bridge).to_numpy(),
-            "default_times": _clock(schedules["time_in"]) + " to " + _clock(schedules["time_out"]),
+            "default_times": "time in " + _clock(schedules["time_in"]) + ", time out " + _clock(schedules["time_out"]),
             "bridge_period_exists": (schedules["period_id"].isin(frames.period["id"]) | ~one_bridge).to_numpy(),
             "bridge_period_id": schedules["period_id"].astype("Int64").astype("str").to_numpy(),
         }
@@ -254,14 +260,14 @@ def bell_schedules_in_use(frames: SchoolFrames, school_number: int, start: date,
 
 
 def _clock(seconds: pd.Series) -> pd.Series:
-    """Seconds since midnight as HH:MM, 'missing' when empty."""
+    """Seconds since midnight as HH:MM, '(none)' when empty."""
     values = pd.to_numeric(seconds, errors="coerce")
     text = (
         (values // 3600).astype("Int64").astype("str").str.zfill(2)
         + ":"
         + (values % 3600 // 60).astype("Int64").astype("str").str.zfill(2)
     )
-    return text.where(values.notna(), "missing")
+    return text.where(values.notna(), NO_STATUS)
 
 
 # --------------------------------------------------------------------------- P6
@@ -279,31 +285,53 @@ def attendance_codes_used(frames: SchoolFrames, school_number: int, start: date,
     ]
     used = (
         records.assign(code=records["attendance_codeid"].astype("Int64"))
+        .sort_values(["att_date", "id"])
         .groupby("code", dropna=False, as_index=False)
-        .agg(records=("id", "size"), first_day=("att_date", "min"))
+        .agg(
+            records=("id", "size"),
+            first_day=("att_date", "first"),
+            first_record=("id", "first"),
+            first_student=("studentid", "first"),
+        )
     )
     codes = frames.attendance_code.rename(columns={"id": "code"}).astype({"code": "Int64"})
     used = used.merge(codes, on="code", how="left", indicator=True)
     known = (used["_merge"] == "both").to_numpy()
-    code_text = used["code"].astype("str").where(used["code"].notna(), "none")
-    att_code = used["att_code"].fillna("").astype("str")
-    # A known code with a NULL or blank status is judged as "(none)", which is neither Present
-    # nor Absent; GX skips missing values, so unknown codes (no status) are reported once, as unknown.
-    status = used["presence_status_cd"].astype("str").str.strip()
-    status = status.where(status.fillna("") != "", NO_STATUS).where(known)
     return pd.DataFrame(
         {
-            "label": "the attendance code "
-            + code_text
-            + att_code.map(lambda c: f" ('{c}')" if c else "")
-            + ", used by "
-            + used["records"].astype("str")
-            + " record(s) from "
-            + used["first_day"].dt.strftime("%Y-%m-%d"),
+            "label": [_code_label(row, is_known) for row, is_known in zip(used.itertuples(), known, strict=True)],
             "code_exists": known,
-            "presence_status": status,
+            # A known code with a NULL or blank status is judged as "(none)", which is neither
+            # Present nor Absent; GX skips missing values, so an unknown code (no status) is
+            # reported once, as unknown.
+            "presence_status": _status(used["presence_status_cd"]).where(known),
         }
     )
+
+
+def _code_label(row: Any, known: bool) -> str:
+    """A code as a clerk sees it, and the records that use it.
+
+    "the attendance code 'E' (id 13, used by 4 records from 2025-09-02 on)", "the blank
+    attendance code (id 11, ...)" (the Present code); an id no code has is named with the
+    first record that uses it, so the record can be found.
+    """
+    count = f"{row.records} record{'' if row.records == 1 else 's'}"
+    if not known:
+        code = "the attendance code id " + ("(empty)" if pd.isna(row.code) else str(row.code))
+        return (
+            f"{code} (used by {count}, the first being record {row.first_record} of student id "
+            f"{row.first_student} on {row.first_day:%Y-%m-%d})"
+        )
+    att_code = "" if pd.isna(row.att_code) else str(row.att_code).strip()
+    code = f"the attendance code '{att_code}'" if att_code else "the blank attendance code"
+    return f"{code} (id {row.code}, used by {count} from {row.first_day:%Y-%m-%d} on)"
+
+
+def _status(statuses: pd.Series) -> pd.Series:
+    """presence_status_cd as judged: stripped, and "(none)" when NULL or blank."""
+    text = statuses.astype("str").str.strip()
+    return text.where(text.fillna("") != "", NO_STATUS)
 
 
 # --------------------------------------------------------------------------- data quality

@@ -24,7 +24,7 @@ from attendance_bridge.quality_gate import (
 from attendance_bridge.rules import bridge_records
 from attendance_bridge.settings import DAILY_TO_MEETING, EXPECTATIONS_DIR, MEETING_TO_DAILY, MODE_DAILY, PROJECT_ROOT
 
-from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, daily, meeting, request, school, tables
+from tests.rules.tiny_school import EXCUSED, HR, MON, PRESENT_BLANK, THU, TUE, daily, meeting, request, school, tables
 
 SOUND_PREFS = [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "1"), ("ATT_MeetingDailyBridge", "2")]
 
@@ -68,8 +68,14 @@ def test_a_sound_school_passes_every_check() -> None:
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        ([("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "0"), ("ATT_MeetingDailyBridge", "2")], "0 are set"),
-        ([("ATT_RecordModeDaily", "1"), ("ATT_RecordModeMeeting", "1"), ("ATT_MeetingDailyBridge", "2")], "2 are set"),
+        (
+            [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "0"), ("ATT_MeetingDailyBridge", "2")],
+            "neither is set as current",
+        ),
+        (
+            [("ATT_RecordModeDaily", "1"), ("ATT_RecordModeMeeting", "1"), ("ATT_MeetingDailyBridge", "2")],
+            "both are set as current",
+        ),
     ],
 )
 def test_p3_needs_exactly_one_current_recording_method(rows, expected) -> None:
@@ -94,8 +100,10 @@ def test_p3_needs_exactly_one_current_recording_method(rows, expected) -> None:
 def test_p4_needs_the_bridge_one_way_or_two_way(bridge, shown) -> None:
     rows = [("ATT_RecordModeDaily", "0"), ("ATT_RecordModeMeeting", "1"), *bridge]
     message = refusal(gate(school_prefs=prefs(rows)))
-    assert message.startswith("P4 failed for school 100: school 100: the Meeting and Daily Attendance Bridge")
-    assert f"(ATT_MeetingDailyBridge) {shown}; it must be one-way (1) or two-way (2)" in message
+    assert message == (
+        "P4 failed for school 100: the Meeting and Daily Attendance Bridge (ATT_MeetingDailyBridge) of school 100 "
+        f"{shown}; it must be one-way (1) or two-way (2)."
+    )
 
 
 def test_p3_auto_direction_follows_the_current_method() -> None:
@@ -107,13 +115,19 @@ def test_p3_auto_direction_follows_the_current_method() -> None:
 @pytest.mark.parametrize(
     ("items", "expected"),
     [
-        (items_with(5), "the bell schedule 'Early Release' (id 2), used on 2025-09-02 has 0 bridge periods"),
+        (items_with(5), "the bell schedule 'Early Release' (id 2, first used on 2025-09-02) has 0 bridge periods"),
         (
             items_with(4, daily_attendance_code=1, daily_time_in_default=1, daily_time_out_default=2),
-            "'Early Release' (id 2), used on 2025-09-02 has 2 bridge periods",
+            "'Early Release' (id 2, first used on 2025-09-02) has 2 bridge periods",
         ),
-        (items_with(1, daily_time_in_default=None), "'Regular' (id 1), used on 2025-09-01 needs a default time in"),
-        (items_with(1, daily_time_in_default=15 * 3600, daily_time_out_default=8 * 3600), "found 15:00 to 08:00"),
+        (
+            items_with(1, daily_time_in_default=None),
+            "'Regular' (id 1, first used on 2025-09-01) needs a default time in",
+        ),
+        (
+            items_with(1, daily_time_in_default=15 * 3600, daily_time_out_default=8 * 3600),
+            "found time in 15:00, time out 08:00",
+        ),
         (items_with(1, period_id=99), "points at period id 99, which does not exist"),
     ],
 )
@@ -140,7 +154,10 @@ def test_p5_an_in_session_day_needs_a_bell_schedule_and_a_letter() -> None:
 
 def test_p6_an_unknown_code_is_named() -> None:
     message = refusal(gate(school(daily(1, 1, MON, 77), daily(2, 2, TUE, 77))))
-    assert message.startswith("P6 failed for school 100: the attendance code 77, used by 2 record(s) from 2025-09-01")
+    assert message.startswith(
+        "P6 failed for school 100: the attendance code id 77 (used by 2 records, the first being record 1 of student "
+        "id 1 on 2025-09-01) does not exist"
+    )
     assert "does not exist" in message
 
 
@@ -148,7 +165,10 @@ def test_p6_a_code_neither_present_nor_absent_is_named() -> None:
     codes = tables()["attendance_code"]
     odd = codes.assign(presence_status_cd=codes["presence_status_cd"].where(codes["id"] != EXCUSED, "Tardy"))
     message = refusal(gate(school(daily(1, 1, MON, EXCUSED), attendance_code=odd)))
-    assert "the attendance code 3 ('E')" in message and "presence status 'Tardy'" in message
+    assert (
+        "the attendance code 'E' (id 3, used by 1 record from 2025-09-01 on)" in message
+        and "presence status 'Tardy'" in message
+    )
 
 
 @pytest.mark.parametrize("status", [None, "", "  "], ids=["null", "empty", "blank"])
@@ -158,20 +178,29 @@ def test_p6_a_known_code_without_a_presence_status_is_named(status) -> None:
     outcome = gate(school(daily(1, 1, MON, EXCUSED), attendance_code=empty))
     assert [check.rule for check in outcome.failures()] == ["P6"]
     message = refusal(outcome)
-    assert "the attendance code 3 ('E'), used by 1 record(s) from 2025-09-01 has presence status '(none)'" in message
+    assert "the attendance code 'E' (id 3, used by 1 record from 2025-09-01 on) has presence status '(none)'" in message
+
+
+def test_p6_the_blank_present_code_is_named_as_blank() -> None:
+    codes = tables()["attendance_code"]
+    empty = codes.assign(presence_status_cd=codes["presence_status_cd"].where(codes["id"] != PRESENT_BLANK, None))
+    message = refusal(gate(school(daily(1, 1, MON, PRESENT_BLANK), attendance_code=empty)))
+    assert (
+        "the blank attendance code (id 1, used by 1 record from 2025-09-01 on) has presence status '(none)'" in message
+    )
 
 
 def test_p6_an_unknown_code_is_reported_once() -> None:
     outcome = gate(school(daily(1, 1, MON, 77)))
     assert [check.expectation for check in outcome.failures()] == ["expect_column_values_to_be_in_set"]
-    assert refusal(outcome).count("attendance code 77") == 1
+    assert refusal(outcome).count("attendance code id 77") == 1
 
 
 def test_the_refusal_names_each_failed_rule_starting_with_the_first() -> None:
     outcome = gate(school(daily(1, 1, MON, 77), bell_schedule_items=items_with(5)))
     message = refusal(outcome)
     assert message.startswith("P5 failed for school 100: the bell schedule 'Early Release'")
-    assert " P6 failed for school 100: the attendance code 77, used by 1 record(s)" in message
+    assert " P6 failed for school 100: the attendance code id 77 (used by 1 record, the first being record 1" in message
     assert message.count("failed for school 100") == 2
 
 
@@ -184,7 +213,7 @@ def test_every_failed_check_is_in_the_message_and_non_critical_ones_only_warn() 
     warned = [check for check in outcome.checks if not check.passed and not check.critical]
     assert [check.rule for check in warned] == ["DQ1"] and "cc.id 9007" in warned[0].message
     message = refusal(outcome)
-    assert message.startswith("P5 failed") and "attendance code 77" in message
+    assert message.startswith("P5 failed") and "attendance code id 77" in message
 
 
 def test_candidates_the_engine_builds_pass() -> None:
