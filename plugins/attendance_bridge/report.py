@@ -36,7 +36,7 @@ READ_PHASES = (
     "validate_candidates",
 )
 WRITE_PHASES = ("back_up_school_records", "load_missing_records")
-_RULE = re.compile(r"^(P\d)\b")
+_FAILED_RULE = re.compile(r"\b(P\d) failed for ")
 
 
 def run_outcome(upstream: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -117,14 +117,15 @@ def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> li
     """P1-P6 each as passed / failed / not checked, with what decided it."""
     checked = upstream.get("check_parameters")
     checks = (upstream.get("validate_preconditions") or {}).get("checks") or []
-    failed_rule = _RULE.match(message or "")
+    # A refusal names every failed rule in turn ("P5 failed for school 100: .... P6 failed ...").
+    failed_in_message = _failed_rules(message)
     summary = []
     for rule in PRECONDITIONS:
         if rule in ("P1", "P2"):
             if checked:
                 state, detail = "passed", "checked against the SIS by check_parameters"
-            elif failed_rule and failed_rule[1] == rule:
-                state, detail = "failed", message
+            elif rule in failed_in_message:
+                state, detail = "failed", failed_in_message[rule]
             else:
                 state, detail = "not checked", None
         else:
@@ -134,12 +135,21 @@ def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> li
                 state, detail = "failed", " ".join(check["message"] for check in failures)
             elif rule_checks and upstream.get("validate_preconditions"):
                 state, detail = "passed", "; ".join(sorted({check["description"] for check in rule_checks}))
-            elif failed_rule and failed_rule[1] == rule:
-                state, detail = "failed", message
+            elif rule in failed_in_message:
+                state, detail = "failed", failed_in_message[rule]
             else:
                 state, detail = "not checked", None
         summary.append({"rule": rule, "status": state, "detail": detail})
     return summary
+
+
+def _failed_rules(message: str | None) -> dict[str, str]:
+    """Each rule a refusal names as failed, with its own part of the message."""
+    starts = list(_FAILED_RULE.finditer(message or ""))
+    return {
+        found[1]: message[found.start() : starts[i + 1].start() if i + 1 < len(starts) else len(message)].strip()
+        for i, found in enumerate(starts)
+    }
 
 
 def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], dry_run: bool) -> dict[str, Any]:
