@@ -486,18 +486,12 @@ def _all(conn: psycopg.Connection, statement: sql.Composed, parameters: Mapping[
 
 def plan_rollback(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     """Task 1: the sync run to undo and its rows checked against the SIS; refuses with the list of problems."""
-    from attendance_bridge import store
     from attendance_bridge.staging import report_folder, write_json
 
     school = _conf_school(conf)
     with sync.phase("plan_rollback", run, school) as timing, sync.connect_sis() as conn:
         own_schema = sync.pipeline_schema()
-        # The rollback's own run log row comes first, so even a refused conf leaves a trace.
-        store.migrate(conn, own_schema)
-        store.start_run(
-            conn, own_schema, run.dag_id, run.run_id,
-            school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
-        )  # fmt: skip
+        sync.open_run_log(conn, own_schema, run, school, conf)
         request = parse_request(conf)
         with conn.transaction():
             target = find_sync_run(conn, own_schema, request.school_number, request.run_id)

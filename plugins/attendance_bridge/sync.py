@@ -241,23 +241,30 @@ def _record_message(run: Run, message: str) -> None:
             log.warning("could not record the failure in the run log: %s", describe_transient(exc)[0])
 
 
+def open_run_log(
+    conn: psycopg.Connection, own_schema: str, run: Run, school: int | None, conf: Mapping[str, Any]
+) -> None:
+    """The run's log row, migrated and written first, so even a refused conf leaves a trace for the auditor."""
+    from attendance_bridge import store
+
+    store.migrate(conn, own_schema)
+    store.start_run(
+        conn, own_schema, run.dag_id, run.run_id,
+        school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------- phases
 
 
 def check_parameters(run: Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     """Task 1: the run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS."""
-    from attendance_bridge import store
     from attendance_bridge.parameters import parse_run_parameters, school_and_range
 
     school = _conf_school(conf)
     with phase("check_parameters", run, school) as timing, connect_sis() as conn:
         schema, own_schema = sis_schema(conn), pipeline_schema()
-        # The run log row comes first, so even a refused conf leaves a trace for the auditor.
-        store.migrate(conn, own_schema)
-        store.start_run(
-            conn, own_schema, run.dag_id, run.run_id,
-            school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
-        )  # fmt: skip
+        open_run_log(conn, own_schema, run, school, conf)
         parameters = parse_run_parameters(conf)
         yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
     checked = {

@@ -37,14 +37,19 @@ def district(sis_server: SisConnection) -> Iterator[tuple[psycopg.Connection, st
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-@pytest.fixture(scope="module")
-def sync_dag():
-    """The DAG as Airflow parses it from the dags folder."""
+def parsed_dag(dag_id: str):
+    """A DAG as Airflow parses it from its file in the dags folder."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_sync.py"))
+    bag = DagBag(dag_folder=str(ROOT / "dags" / f"{dag_id}.py"))
     assert not bag.import_errors
-    return bag.dags["attendance_bridge_sync"]
+    return bag.dags[dag_id]
+
+
+@pytest.fixture(scope="module")
+def sync_dag():
+    """The sync DAG as Airflow parses it."""
+    return parsed_dag("attendance_bridge_sync")
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +85,5 @@ def sandbox(
 
 @pytest.fixture(scope="module")
 def rollback_dag():
-    """The rollback DAG as Airflow parses it from the dags folder."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_rollback.py"))
-    assert not bag.import_errors
-    return bag.dags["attendance_bridge_rollback"]
+    """The rollback DAG as Airflow parses it."""
+    return parsed_dag("attendance_bridge_rollback")
