@@ -31,6 +31,11 @@ A **dry run** (`dry_run: true`) skips steps 6 and 7 and reports the same counts.
   schema of the SIS database (`run_log`, `lineage`, `backup*`).
 
 Retries: transient database errors are retried; refusals and data errors are not.
+
+## Undoing a run
+
+The DAG `attendance_bridge_rollback` deletes exactly the rows a run inserted (X7), or refuses
+with a list when any was changed since; see `docs/safety.md`.
 """
 
 from __future__ import annotations
