@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,11 @@ NO_STATUS = "(none)"
 # data_context.types.base sets its own logger to INFO on import; Airflow's task log would show
 # them all. Both are set to WARNING before the import and again after it.
 GX_LOGGERS = ("great_expectations", "great_expectations.data_context.types.base")
+# A run's Data Docs: GX's stores (the suites and every validation result of the run, as JSON
+# files) and the static HTML site GX renders from them, side by side in one folder.
+GX_STORE_FOLDER = "gx_store"
+DATA_DOCS_FOLDER = "data_docs"
+DATA_DOCS_SITE = "run_site"
 # Row numbers -> the labels naming those rows (for frames too large to carry a label column).
 Labeller = Callable[[Sequence[int]], list[str]]
 
@@ -82,6 +88,10 @@ class ValidationOutcome:
 
     checks: tuple[CheckResult, ...]
     results: dict[str, Any] = field(default_factory=dict)
+    # The Data Docs index of the run (a local path), when the gate was asked to build it.
+    data_docs_index: Path | None = None
+    # Seconds spent rendering the Data Docs site (0.0 without Data Docs).
+    data_docs_seconds: float = 0.0
 
     @property
     def success(self) -> bool:
@@ -407,9 +417,19 @@ def candidate_labels(records: pd.DataFrame, rows: Sequence[int]) -> list[str]:
 
 
 def validate_preconditions(
-    frames: SchoolFrames, prefs: pd.DataFrame, school_number: int, start_date: date, end_date: date, run_name: str
+    frames: SchoolFrames,
+    prefs: pd.DataFrame,
+    school_number: int,
+    start_date: date,
+    end_date: date,
+    run_name: str,
+    docs_folder: Path | None = None,
 ) -> ValidationOutcome:
-    """P3-P6 and the data-quality checks over one school's extracted frames."""
+    """P3-P6 and the data-quality checks over one school's extracted frames.
+
+    With ``docs_folder``, the results are also kept in GX's store there and the run's Data Docs
+    site is rebuilt (see ``_validate``).
+    """
     checked = {
         "preconditions_school_settings": school_settings(prefs, school_number),
         "preconditions_calendar": in_session_days(frames, school_number, start_date, end_date),
@@ -417,13 +437,21 @@ def validate_preconditions(
         "preconditions_attendance_codes": attendance_codes_used(frames, school_number, start_date, end_date),
         "data_quality_enrolments": enrolments(frames),
     }
-    return _validate(checked, run_name, {"school_number": school_number})
+    return _validate(checked, run_name, {"school_number": school_number}, docs_folder=docs_folder)
 
 
 def validate_candidates(
-    records: pd.DataFrame, frames: SchoolFrames, direction: str, run_name: str, school_number: int | None = None
+    records: pd.DataFrame,
+    frames: SchoolFrames,
+    direction: str,
+    run_name: str,
+    school_number: int | None = None,
+    docs_folder: Path | None = None,
 ) -> ValidationOutcome:
-    """C1-C4: unique keys, existing references, nothing already in the SIS, the right mode and school."""
+    """C1-C4: unique keys, existing references, nothing already in the SIS, the right mode and school.
+
+    ``docs_folder``: as for ``validate_preconditions``; the same folder gets both gates' results.
+    """
     school = school_number if school_number is not None else _only_school(records, frames)
     target_mode = MODE_DAILY if direction == MEETING_TO_DAILY else MODE_MEETING
     frame = candidate_checks(records, frames, direction, school)
@@ -432,6 +460,7 @@ def validate_candidates(
         run_name,
         {"school_number": school, "target_mode": target_mode},
         {CANDIDATE_SUITE: lambda rows: candidate_labels(records, rows)},
+        docs_folder=docs_folder,
     )
 
 
@@ -446,8 +475,16 @@ def _validate(
     run_name: str,
     values: Mapping[str, Any],
     labellers: Mapping[str, Labeller] | None = None,
+    docs_folder: Path | None = None,
 ) -> ValidationOutcome:
     """Run each suite on its frame in one ephemeral GX context; checks in words, results in full.
+
+    With ``docs_folder`` (a local folder), the context keeps its suites and validation results
+    as files in ``docs_folder/gx_store`` and, after the validations, renders the Data Docs site
+    into ``docs_folder/data_docs`` from everything that store holds: the preconditions' results
+    of an earlier task of the same run are in it, so the candidates' gate rebuilds a site with
+    both. The results of a validation are in the store as GX wrote them (offenders by row
+    number); the audit JSON returned here has the labels.
 
     A frame with a labeller in ``labellers`` (the candidates) has no ``label`` column and no
     ``unexpected_index_column_names``: for those GX reads every offending row one by one with
@@ -457,7 +494,7 @@ def _validate(
     messages and in the results kept for the audit.
     """
     gx = _import_gx()
-    context = _context()
+    context = _context(docs_folder, run_name)
     from great_expectations.core.run_identifier import RunIdentifier
 
     run_id = RunIdentifier(run_name=run_name)
@@ -466,7 +503,8 @@ def _validate(
     source = context.data_sources.add_pandas("attendance_bridge")
     for name, frame in frames.items():
         suite = _with_values(load_suite(name), values)
-        suite = context.suites.add(suite)
+        # add_or_update: a retried task finds its suites in the run's store already.
+        suite = _stored(context.suites.add_or_update(suite), len(suite.expectations))
         definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=definition, suite=suite)
@@ -486,7 +524,50 @@ def _validate(
             _name_offenders(document, frame, labeller)
         results[name] = document
         checks.extend(_checks(name, document, values))
-    return ValidationOutcome(tuple(checks), results)
+    if docs_folder is None:
+        return ValidationOutcome(tuple(checks), results)
+    index, seconds = _build_data_docs(context, run_name, docs_folder)
+    return ValidationOutcome(tuple(checks), results, index, seconds)
+
+
+def _stored(suite: Any, loaded: int) -> Any:
+    """The suite as the context's store gave it back, refused if it lost an expectation on the way."""
+    if len(suite.expectations) != loaded:
+        raise SuiteLoadError(
+            f"the expectation suite {suite.name} had {loaded} expectations but Great Expectations stored "
+            f"{len(suite.expectations)}; fix the file before running the gate"
+        )
+    return suite
+
+
+def _build_data_docs(context: Any, run_name: str, docs_folder: Path) -> tuple[Path, float]:
+    """Render the run's Data Docs site from the store; its index page and the seconds it took.
+
+    The site is rebuilt whole (not only this gate's pages): GX's index lists the pages that have
+    a result in the store and removes the others, so the store must, and does, hold the run's
+    every result. Static files no page or stylesheet names (two animated GIFs of GX's tutorial,
+    3.3 MB of the 4 MB GX copies) are removed, so each run's site stays small.
+    """
+    started = time.perf_counter()
+    site = docs_folder / DATA_DOCS_FOLDER
+    context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    _prune_static(site)
+    seconds = time.perf_counter() - started
+    log.info("Data Docs of run %s rebuilt in %.2f s: %s", run_name, seconds, site / "index.html")
+    return site / "index.html", seconds
+
+
+def _prune_static(site: Path) -> None:
+    """Remove the files under ``site/static`` whose name no page or stylesheet of the site mentions."""
+    static = site / "static"
+    pages = [path for path in site.rglob("*") if path.suffix in (".html", ".css") and path.is_file()]
+    text = "\n".join(path.read_text(errors="replace") for path in pages)
+    for path in static.rglob("*"):
+        if path.is_file() and path.suffix != ".css" and path.name not in text:
+            path.unlink()
+    for folder in sorted((p for p in static.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _name_offenders(document: Mapping[str, Any], frame: pd.DataFrame, labeller: Labeller) -> None:
@@ -517,12 +598,50 @@ def _import_gx() -> Any:
     return gx
 
 
-def _context() -> Any:
-    """An ephemeral GX context without progress bars or usage statistics."""
-    gx = _import_gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def _context(docs_folder: Path | None = None, run_name: str = "") -> Any:
+    """An ephemeral GX context without progress bars or usage statistics.
 
-    context = gx.get_context(mode="ephemeral")
+    With ``docs_folder``, its suites and validation results are files under
+    ``docs_folder/gx_store`` and it has one Data Docs site, ``docs_folder/data_docs``, without
+    GX's "how to" buttons and without profiling pages, listing the validations of ``run_name``
+    (GX's default filter would hide a run whose name contains "profiling"). Data sources and validation definitions
+    stay in memory: they hold the frames, and a retried task adds them again.
+    """
+    gx = _import_gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    if docs_folder is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        defaults = InMemoryStoreBackendDefaults()
+        store = docs_folder / GX_STORE_FOLDER
+        for name, kind, folder in (
+            (defaults.expectations_store_name, "ExpectationsStore", "expectations"),
+            (defaults.validation_results_store_name, "ValidationResultsStore", "validations"),
+        ):
+            defaults.stores[name] = {
+                "class_name": kind,
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(store / folder)},
+            }
+        defaults.data_docs_sites = {
+            DATA_DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_folder / DATA_DOCS_FOLDER),
+                },
+                "site_section_builders": {
+                    "profiling": "None",
+                    "validations": {"run_name_filter": {"equals": run_name}},
+                },
+            }
+        }
+        context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(store_backend_defaults=defaults))
     # Progress bars would go into the task logs as hundreds of lines of carriage returns.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context

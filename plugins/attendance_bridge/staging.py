@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge.settings import (
@@ -89,3 +93,67 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# --------------------------------------------------------------------------- local working copies
+
+# The protocols whose paths are folders of this machine.
+_LOCAL_PROTOCOLS = ("", "file", "local")
+
+
+def local_path(folder: ObjectStoragePath) -> Path | None:
+    """The folder as a local path when it is one (``file://``), else None."""
+    return Path(folder.path) if (folder.protocol or "") in _LOCAL_PROTOCOLS else None
+
+
+@contextmanager
+def local_working_copy(folder: ObjectStoragePath, names: Sequence[str]) -> Iterator[Path]:
+    """A local folder holding ``folder/<name>`` for each of ``names``, for tools that write files.
+
+    A ``file://`` folder is used in place. Any other (``s3://`` and friends) is copied into a
+    temporary local folder, and when the block ends without an exception those subfolders are
+    copied back, file by file, over what is there; the temporary folder is then removed.
+    """
+    local = local_path(folder)
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="attendance_bridge_") as scratch:
+        work = Path(scratch)
+        for name in names:
+            download_folder(folder / name, work / name)
+        yield work
+        for name in names:
+            upload_folder(work / name, folder / name)
+
+
+def download_folder(source: ObjectStoragePath, target: Path) -> int:
+    """Copy every file under ``source`` to the same place under ``target``; how many were copied."""
+    if not source.exists():
+        return 0
+    prefix = source.path.rstrip("/") + "/"
+    copied = 0
+    for item in source.rglob("*"):
+        if not item.is_file():
+            continue
+        local = target.joinpath(*item.path[len(prefix) :].split("/"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(item.read_bytes())
+        copied += 1
+    return copied
+
+
+def upload_folder(source: Path, target: ObjectStoragePath) -> int:
+    """Copy every file under the local ``source`` to the same place under ``target``; how many."""
+    if not source.is_dir():
+        return 0
+    copied = 0
+    for item in sorted(source.rglob("*")):
+        if not item.is_file():
+            continue
+        remote = target.joinpath(*item.relative_to(source).parts)
+        remote.parent.mkdir(parents=True, exist_ok=True)
+        remote.write_bytes(item.read_bytes())
+        copied += 1
+    return copied

@@ -305,16 +305,21 @@ def extract_school_tables(run: Run, checked: Mapping[str, Any]) -> dict[str, Any
 def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any]) -> dict[str, Any]:
     """Task 3: P3-P6 and the data-quality checks with Great Expectations; P3 resolves ``auto``."""
     from attendance_bridge import quality_gate as validation
-    from attendance_bridge.staging import report_folder, write_json
+    from attendance_bridge.staging import local_working_copy, report_folder, write_json
 
     school = checked["school_number"]
     with phase("validate_preconditions", run, school) as timing:
         frames, prefs = _staged_frames(extracted)
-        outcome = validation.validate_preconditions(
-            frames, prefs, school, date.fromisoformat(checked["start_date"]),
-            date.fromisoformat(checked["end_date"]), run.run_id,
-        )  # fmt: skip
-        results_path = write_json(outcome.results, report_folder(school, run.run_id) / "preconditions_validation.json")
+        folder = report_folder(school, run.run_id)
+        # The run's GX store and Data Docs site live in its report folder (see docs/decisions.md).
+        with local_working_copy(folder, (validation.GX_STORE_FOLDER, validation.DATA_DOCS_FOLDER)) as docs:
+            outcome = validation.validate_preconditions(
+                frames, prefs, school, date.fromisoformat(checked["start_date"]),
+                date.fromisoformat(checked["end_date"]), run.run_id, docs_folder=docs,
+            )  # fmt: skip
+        results_path = write_json(outcome.results, folder / "preconditions_validation.json")
+        data_docs_path = str(folder / validation.DATA_DOCS_FOLDER / "index.html")
+        log.info("validate_preconditions: Great Expectations Data Docs of the run: %s", data_docs_path)
         checks = [asdict(check) for check in outcome.checks]
         _log_checks("validate_preconditions", outcome)
         outcome.raise_for_failure(school)
@@ -334,6 +339,8 @@ def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapp
         "auto_direction": auto_direction,
         "checks": checks,
         "results_path": results_path,
+        "data_docs_path": data_docs_path,
+        "data_docs_seconds": round(outcome.data_docs_seconds, 3),
         "seconds": timing["seconds"],
     }
 
@@ -363,21 +370,28 @@ def validate_candidates(
 ) -> dict[str, Any]:  # fmt: skip
     """Task 5: the records to insert have unique keys, existing foreign keys, and none is in the SIS."""
     from attendance_bridge import quality_gate as validation
-    from attendance_bridge.staging import report_folder, write_json
+    from attendance_bridge.staging import local_working_copy, report_folder, write_json
 
     school = checked["school_number"]
     with phase("validate_candidates", run, school) as timing:
         frames, _ = _staged_frames(extracted)
         records = _staged_records(computed["paths"]["records"])
-        outcome = validation.validate_candidates(
-            records, frames, preconditions["direction"], run.run_id, school_number=school
-        )
-        results_path = write_json(outcome.results, report_folder(school, run.run_id) / "candidates_validation.json")
+        folder = report_folder(school, run.run_id)
+        # The store holds the preconditions' results too, so the rebuilt site lists both gates.
+        with local_working_copy(folder, (validation.GX_STORE_FOLDER, validation.DATA_DOCS_FOLDER)) as docs:
+            outcome = validation.validate_candidates(
+                records, frames, preconditions["direction"], run.run_id, school_number=school, docs_folder=docs
+            )
+        results_path = write_json(outcome.results, folder / "candidates_validation.json")
+        data_docs_path = str(folder / validation.DATA_DOCS_FOLDER / "index.html")
+        log.info("validate_candidates: Great Expectations Data Docs of the run: %s", data_docs_path)
         _log_checks("validate_candidates", outcome)
         outcome.raise_for_failure(school)
     return {
         "checks": [asdict(check) for check in outcome.checks],
         "results_path": results_path,
+        "data_docs_path": data_docs_path,
+        "data_docs_seconds": round(outcome.data_docs_seconds, 3),
         "records": len(records),
         "seconds": timing["seconds"],
     }
