@@ -128,13 +128,22 @@ def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, fl
         )
         for name, label in SUMMARY_LINES[resolved["direction"]]:
             print(f"    {label:<58} {counts.get(name, 0):>9,}")
-        print(f"    report:             {_local(report['report_path'])}")
+        print(f"    report page:        {_local(_page_of(report['report_path']))}")
+        print(f"    report (JSON):      {_local(report['report_path'])}")
         print(f"    validation results: {_local(report['validation_results']['preconditions'])}")
         print(f"    task logs:          {log_path}")
 
+    if reports:
+        # <base>/school_<n>/<run>/report.json: the index of every run is at the base.
+        print(f"\n  every run's report: {_local(reports[-1]['report_path'].rsplit('/', 3)[0] + '/index.html')}")
     if reports and reports[0]["counts"].get("inserted") == 0:
         print("\n  (The first run inserted nothing: an earlier `make demo` synchronized this school already.")
         print("   `make clean` removes the demo database so the next demo starts afresh.)")
+
+
+def _page_of(report_url: str) -> str:
+    """The report.html next to a run's report.json."""
+    return report_url.rsplit("/", 1)[0] + "/report.html"
 
 
 def _local(url: str | None) -> str:

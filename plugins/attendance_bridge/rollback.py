@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge import sync
@@ -543,7 +543,7 @@ def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, 
     """Task 3: the rollback's report and its run log row, whatever happened; fails when the rollback did."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from attendance_bridge import store
+    from attendance_bridge import report_html, store
     from attendance_bridge.staging import read_json, report_folder, write_json
 
     plan = upstream.get("plan_rollback") or {}
@@ -582,6 +582,7 @@ def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, 
             "plan_path": str(plan_file) if plan_file.exists() else None,
             "timings": {name: (upstream.get(name) or {}).get("seconds") for name in ROLLBACK_TASKS[:-1]},
             "report_path": str(path),
+            "written_at": datetime.now(UTC).isoformat(),
         }
         write_json(report, path)
         store.finish_run(
@@ -592,6 +593,8 @@ def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, 
         )  # fmt: skip
     log.info("write_report: %s: %s", outcome, message)
     log.info("write_report: the report of this rollback is %s", path)
+    # The undone run's page says when and by whom; rebuilt from the reports, like the index.
+    report_html.publish_rollback(folder, report["sync_run_id"])
     if report["status"] == "failed":
         raise AirflowFailException(f"The rollback failed: {message} (report: {path})")
     return {"report_path": str(path), "outcome": outcome, "deleted": deleted}

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge.errors import PreconditionFailed
@@ -37,6 +37,7 @@ from attendance_bridge.settings import (
 if TYPE_CHECKING:
     import pandas as pd
     import psycopg
+    from airflow.sdk import ObjectStoragePath
 
     from attendance_bridge.frames import BridgeRequest, SchoolFrames
 
@@ -544,9 +545,14 @@ def write_report(
     message = message or next(iter(failures.values()), None)
     by_date: list[dict[str, Any]] = []
 
+    school_name, codes = None, {}
+
     def report_of(message: str | None, by_date: list[dict[str, Any]]) -> dict[str, Any]:
         document = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
         document["timings"]["write_report"] = round(time.perf_counter() - started, 3)
+        # For the report page: the school's name, and when the report was written (the index's order).
+        document["school_name"] = school_name
+        document["written_at"] = datetime.now(UTC).isoformat()
         return document
 
     report, error = None, None
@@ -556,7 +562,9 @@ def write_report(
 
             store.migrate(conn, own_schema)
             message = message or store.run_message(conn, own_schema, run.dag_id, run.run_id)
+            school_name, codes = _school_name_and_codes(conn, checked)
             by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
+            by_date = _with_descriptions(by_date, codes)
             report = report_of(message, by_date)
             _finish_run_log(conn, run, checked, report, own_schema, str(path))
     except Exception as exc:  # noqa: BLE001 (the report is written all the same, then the error raised)
@@ -570,6 +578,7 @@ def write_report(
     write_json(report, path)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
     log.info("write_report: the report of this run is %s", path)
+    _publish_pages(path.parent, upstream, codes)
     if error is not None:
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
         if not is_transient(error):
@@ -661,3 +670,55 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or bool(pd.isna(value))
+
+
+def _school_name_and_codes(
+    conn: psycopg.Connection, checked: Mapping[str, Any]
+) -> tuple[str | None, dict[int, dict[str, Any]]]:
+    """The school's name and its attendance codes of the year with descriptions, for the report page."""
+    if not checked:
+        return None, {}
+    from psycopg import sql
+
+    from attendance_bridge.sql import load_sql
+
+    schema = sql.Identifier(checked["sis_schema"])
+    with conn.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(load_sql("parameters/select_school")).format(schema=schema),
+            {"school_number": checked["school_number"]},
+        )
+        school = cursor.fetchone()
+        cursor.execute(
+            sql.SQL(load_sql("report/select_attendance_code_descriptions")).format(schema=schema),
+            {"school_number": checked["school_number"], "yearid": checked["yearid"]},
+        )
+        codes = {row[0]: {"att_code": row[1], "description": row[2]} for row in cursor.fetchall()}
+    return (school[1] if school else None), codes
+
+
+def _with_descriptions(by_date: list[dict[str, Any]], codes: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records by date and code with each code's description (a dry run counts staged codes, which have none)."""
+    return [
+        {**row, "description": row.get("description") or (codes.get(row["attendance_codeid"]) or {}).get("description")}
+        for row in by_date
+    ]
+
+
+def _publish_pages(folder: ObjectStoragePath, upstream: Mapping[str, Any], codes: Mapping[int, Any]) -> None:
+    """The run's report.html with its detail tables as CSV, and the index of all runs (best effort: logged)."""
+    from attendance_bridge import report_html
+    from attendance_bridge.staging import read_frame
+
+    try:
+        started = time.perf_counter()
+        staged = (upstream.get("compute_missing_records") or {}).get("paths") or {}
+        frames = {name: read_frame(staged[name]) for name in DETAIL_FRAMES if name in staged}
+        report_html.write_detail_csvs(folder, frames, codes)
+        page = report_html.render_run_page(folder)
+        report_html.publish_index(folder.parent.parent)  # <base>/school_<n>/<run id>
+        log.info("write_report: report page written in %.2f s", time.perf_counter() - started)
+        log.info("write_report: the report page of this run is %s", page)
+    except Exception:
+        # The JSON report and the run log are the record; a page that cannot be drawn must not fail the run.
+        log.exception("write_report: the report page could not be written")
