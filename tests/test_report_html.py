@@ -286,3 +286,15 @@ def test_the_detail_csv_holds_every_row_with_codes_described() -> None:
     assert list(frame.columns) == ["studentid", "att_date", "kept_attendance_codeid", "kept_attendance_code", "rule"]
     assert frame["att_date"].tolist() == ["2026-03-02", "2026-03-03"]
     assert frame["kept_attendance_code"].tolist() == ["T (Tardy)", "Present (no code)"]
+
+
+def test_the_demo_summary_prints_each_run_page_and_the_index(capsys, tmp_path) -> None:
+    from attendance_bridge import demo
+
+    report = sync_report()
+    report["report_path"] = f"file://{tmp_path}/reports/school_100/run/report.json"
+    report["validation_results"] = {"preconditions": None}
+    demo.print_summary(100, [report], [("first run", 12.0, tmp_path / "first_run.log")])
+    printed = capsys.readouterr().out
+    assert f"report page:        {tmp_path}/reports/school_100/run/report.html" in printed
+    assert f"every run's report: {tmp_path}/reports/index.html" in printed
