@@ -288,13 +288,20 @@ def index_entries(reports: list[tuple[str, Mapping[str, Any]]]) -> list[dict[str
             summary = (
                 f"{report.get('outcome')}: run {report.get('sync_run_id')}; {deleted.get('attendance', 0)} deleted"
             )
+        elif report.get("dry_run"):
+            summary = f"dry run: would add {counts.get('candidates', 0):,}" if counts else "stopped before counting"
         else:
-            summary = f"{counts.get('inserted', 0)} added, {counts.get('candidates', 0)} found"
+            summary = (
+                f"added {counts.get('inserted', 0):,} of {counts.get('candidates', 0):,} found"
+                if counts
+                else ("stopped before counting")
+            )
         school = report.get("school_number")
         entries.append(
             {
                 "when": report.get("written_at") or "",
                 "school": "none" if school is None else str(school),
+                "school_name": report.get("school_name"),
                 "kind": "rollback" if is_rollback else "sync",
                 "run_id": report.get("run_id"),
                 "status": _status(report, None if is_rollback else rollbacks.get(report.get("run_id"))),
