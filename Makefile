@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-integration demo bench bench-sync lock clean
+.PHONY: help setup browser test test-unit test-integration demo bench bench-sync lock clean
 STUDENTS ?= 3000
 
 help:  ## list the commands
@@ -22,13 +22,21 @@ $(STAMP): requirements.txt
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.txt
 	@touch $@
 
-test: setup  ## run every test (unit and integration, against a real PostgreSQL)
+# The browser tests open the report pages in Debian's headless Chromium, installed when missing.
+browser:  ## make sure Debian's chromium is installed (for the browser tests; apt-get, as root or with sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
+	} || { echo "make browser: could not install chromium; install Debian's chromium package" >&2; exit 1; }
+
+test: setup browser  ## run every test (unit and integration, against a real PostgreSQL, pages in a headless browser)
 	$(BIN)/python -m pytest
 
 test-unit: setup  ## only the tests that need no database
 	$(BIN)/python -m pytest -m "not integration"
 
-test-integration: setup  ## only the tests against a real PostgreSQL
+test-integration: setup browser  ## only the tests against a real PostgreSQL
 	$(BIN)/python -m pytest -m integration
 
 demo: setup  ## build the demo district in the embedded PostgreSQL and run the bridge on it
