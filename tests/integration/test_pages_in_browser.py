@@ -78,7 +78,7 @@ def test_a_person_opening_the_run_report_sees_the_title_the_counts_and_the_chart
     assert report["run_id"] in index or pages[0].parent.name in index
 
     docs = folder / "data_docs" / "index.html"
-    assert docs.exists()
+    assert docs.exists() and 'href="data_docs/index.html"' in dom  # the report links to its Data Docs
     docs_dom, _ = open_in_browser(docs, tmp_path / "profile", ARTIFACTS / "data_docs_index.png")
     assert title(docs_dom), "the Data Docs index has no title"
     assert report["run_id"] in docs_dom
