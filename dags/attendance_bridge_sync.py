@@ -25,8 +25,12 @@ A **dry run** (`dry_run: true`) skips steps 6 and 7 and reports the same counts.
 
 ## Where to look afterwards
 
-- The report and the Great Expectations results: `reports/school_<number>/<run id>/`
-  (or under `ATTENDANCE_BRIDGE_REPORTS`); the `write_report` task log prints the path.
+- **The run's report page**: `reports/school_<number>/<run id>/report.html` (or under
+  `ATTENDANCE_BRIDGE_REPORTS`): parameters, preconditions, counts, a weekly chart, the
+  conflicts and mismatches with CSV downloads, phase times. The `write_report` task log prints
+  its path. Next to it: `report.json`, the Great Expectations results
+  (`*_validation.json`) and their Data Docs site (`data_docs/index.html`).
+- **Every run, newest first**: `reports/index.html`, filterable by school and status.
 - The run log, the lineage of every inserted row and the backups: the `attendance_bridge`
   schema of the SIS database (`run_log`, `lineage`, `backup*`).
 
