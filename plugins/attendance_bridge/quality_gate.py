@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from attendance_bridge.data_docs_assets import localise
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.frames import SchoolFrames
 from attendance_bridge.settings import (
@@ -552,6 +553,8 @@ def _build_data_docs(context: Any, run_name: str, docs_folder: Path) -> tuple[Pa
     site = docs_folder / DATA_DOCS_FOLDER
     context.build_data_docs(site_names=[DATA_DOCS_SITE])
     _prune_static(site)
+    # GX's pages load jQuery and Bootstrap from CDNs; the site carries its own copies.
+    localise(site)
     seconds = time.perf_counter() - started
     log.info("Data Docs of run %s rebuilt in %.2f s: %s", run_name, seconds, site / "index.html")
     return site / "index.html", seconds

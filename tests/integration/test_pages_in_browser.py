@@ -79,6 +79,12 @@ def test_a_person_opening_the_run_report_sees_the_title_the_counts_and_the_chart
 
     docs = folder / "data_docs" / "index.html"
     assert docs.exists() and 'href="data_docs/index.html"' in dom  # the report links to its Data Docs
-    docs_dom, _ = open_in_browser(docs, tmp_path / "profile", ARTIFACTS / "data_docs_index.png")
+    docs_dom, docs_console = open_in_browser(docs, tmp_path / "profile", ARTIFACTS / "data_docs_index.png")
     assert title(docs_dom), "the Data Docs index has no title"
     assert report["run_id"] in docs_dom
+    # Offline too (this machine reaches no CDN): its scripts and styles come with the site.
+    assert docs_console == [], docs_console
+    assert 'class="bootstrap-table' in docs_dom  # the results table was built by its script
+    page = next((folder / "data_docs" / "validations").rglob("*.html"))
+    _, page_console = open_in_browser(page, tmp_path / "profile")
+    assert page_console == [], page_console

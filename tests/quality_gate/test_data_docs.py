@@ -127,7 +127,9 @@ def test_the_site_is_small_and_gx_logs_nothing_while_building_it(tmp_path: Path,
         run_both_gates(tmp_path)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("great_expectations")] == []
     size = sum(path.stat().st_size for path in (tmp_path / DATA_DOCS_FOLDER).rglob("*") if path.is_file())
-    assert size < 1_000_000  # GX copies 4 MB of static files; the unused ones are removed
+    # GX copies 4 MB of static files and the unused ones are removed; the site carries its own
+    # jQuery, Bootstrap and icons (about 0.85 MB) so it works offline.
+    assert size < 2_000_000
 
 
 def test_a_non_local_reports_base_gets_the_same_site_through_a_local_copy(tmp_path: Path) -> None:
