@@ -288,6 +288,89 @@ def test_the_detail_csv_holds_every_row_with_codes_described() -> None:
     assert frame["kept_attendance_code"].tolist() == ["T (Tardy)", "Present (no code)"]
 
 
+NUMBERS = {1000110: 20240110, 1000209: 20240209}
+
+
+def test_the_detail_csv_puts_the_student_number_beside_the_student_id() -> None:
+    frame = report_html.detail_frame(conflicts(), CODES, {1000110: 20240110})
+    assert list(frame.columns) == [
+        "studentid", "student_number", "att_date", "kept_attendance_codeid", "kept_attendance_code", "rule",
+    ]  # fmt: skip
+    assert frame["studentid"].tolist() == [1000110, 1000209]
+    assert frame["student_number"].tolist() == ["20240110", ""]  # a student not found: blank
+    assert report_html.student_ids([conflicts(), conflicts().iloc[0:1], pd.DataFrame({"rule": []})]) == [
+        1000110, 1000209,
+    ]  # fmt: skip
+
+
+def test_the_run_page_shows_students_by_student_number_and_the_csv_keeps_the_id(tmp_path) -> None:
+    report = sync_report()
+    folder = ObjectStoragePath(f"file://{tmp_path}") / "school_100" / _safe(report["run_id"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(report))
+    report_html.write_detail_csvs(folder, {"conflicts": conflicts()}, CODES, NUMBERS)
+    html = Path(report_html.render_run_page(folder).path).read_text()
+
+    table = html[html.index('id="conflicts"') :]
+    header = re.search(r"<tr>(.*?)</tr>", table, flags=re.DOTALL).group(1)
+    assert re.findall(r"<th>([^<]+)</th>", header)[0] == "student_number" and "studentid</th>" not in header
+    assert "<td>20240110</td>" in table and "<td>20240209</td>" in table
+    assert "<td>1000110</td>" not in table and "<td>1000209</td>" not in table
+    assert "Students are shown by their student number" in html and "identified by their student id" not in html
+    csv_text = Path((folder / "conflicts.csv").path).read_text().splitlines()
+    assert csv_text[0].startswith("studentid,student_number,att_date,")
+    assert csv_text[1].startswith("1000110,20240110,2026-03-02,")
+
+
+def test_a_student_without_a_number_is_shown_by_id(tmp_path) -> None:
+    report = sync_report()
+    folder = write_run(tmp_path, report, frames={})
+    report_html.write_detail_csvs(folder, {"conflicts": conflicts()}, CODES, {1000110: 20240110})
+    html = Path(report_html.render_run_page(folder).path).read_text()
+    assert "<td>20240110</td>" in html and "<td>id 1000209</td>" in html
+
+
+def test_without_student_numbers_the_page_shows_ids_and_says_why(tmp_path) -> None:
+    folder = write_run(tmp_path, sync_report())  # write_detail_csvs without numbers: they could not be read
+    assert "student_number" not in Path((folder / "conflicts.csv").path).read_text()
+    html = Path(report_html.render_run_page(folder).path).read_text()
+    assert "<th>studentid</th>" in html and "<td>1000110</td>" in html
+    assert "their student numbers could not be read" in html
+
+
+def test_a_failed_student_number_lookup_is_a_warning_not_a_failed_run(tmp_path, caplog) -> None:
+    from attendance_bridge import sync
+    from attendance_bridge.staging import write_frame
+    from psycopg import errors
+
+    staged = {"conflicts": write_frame(conflicts(), ObjectStoragePath(f"file://{tmp_path}") / "conflicts.parquet")}
+    upstream = {"compute_missing_records": {"paths": staged}}
+    checked = {"sis_schema": "public", "school_number": 100}
+    executed: list[tuple] = []
+
+    class Cursor:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement, params):
+            executed.append((statement, params))
+            raise errors.InsufficientPrivilege("permission denied for table students")
+
+    class Conn:
+        def cursor(self):
+            return Cursor()
+
+    with caplog.at_level("WARNING", logger="attendance_bridge.sync"):
+        assert sync._student_numbers(Conn(), checked, upstream) is None
+    assert executed[0][1] == {"student_ids": [1000110, 1000209]}  # one bound query, the ids as an array
+    assert "student numbers could not be read" in caplog.text and "permission denied" in caplog.text
+    assert sync._student_numbers(Conn(), {}, upstream) is None  # refused before its parameters were checked
+    assert sync._student_numbers(Conn(), checked, {}) is None  # stopped before the compute phase
+
+
 def test_the_demo_summary_prints_each_run_page_and_the_index(capsys, tmp_path) -> None:
     from attendance_bridge import demo
 

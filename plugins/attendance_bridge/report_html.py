@@ -40,6 +40,9 @@ ROLLBACK_DAG_ID = "attendance_bridge_rollback"
 # The detail tables of a sync run: staged by the compute phase, kept as CSV next to the report.
 DETAIL_TABLES = ("conflicts", "mismatches", "unscheduled", "ignored")
 ROWS_SHOWN = 50
+# The student columns of the detail tables: the SIS's internal id, and the school's own number.
+STUDENT_ID = "studentid"
+STUDENT_NUMBER = "student_number"
 # Index rebuilds after which a writer stops chasing reports that keep arriving.
 INDEX_ATTEMPTS = 5
 
@@ -111,8 +114,15 @@ def _is_missing(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
-def detail_frame(frame: pd.DataFrame, codes: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
-    """A detail table for people: dates as dates, each code id followed by the code and its description."""
+def detail_frame(
+    frame: pd.DataFrame, codes: Mapping[int, Mapping[str, Any]], student_numbers: Mapping[int, Any] | None = None
+) -> pd.DataFrame:
+    """A detail table for people: dates as dates, each code id followed by the code and its description.
+
+    With ``student_numbers`` ({students.id: students.student_number}), ``studentid`` is followed by
+    ``student_number`` (blank for a student not found); without them (they could not be read) there
+    is no ``student_number`` column and the page shows the ids.
+    """
     import pandas as pd
 
     shown = frame.copy(deep=False)
@@ -122,11 +132,30 @@ def detail_frame(frame: pd.DataFrame, codes: Mapping[int, Mapping[str, Any]]) ->
     columns: list[str] = []
     for column in frame.columns:
         columns.append(column)
+        if column == STUDENT_ID and student_numbers is not None:
+            shown[STUDENT_NUMBER] = [
+                "" if _is_missing(value) else _text(student_numbers.get(int(value)))
+                for value in frame[column].astype(object)
+            ]
+            columns.append(STUDENT_NUMBER)
         if column.endswith("codeid"):
             label = column.removesuffix("id")
             shown[label] = [code_label(value, codes) for value in frame[column].astype(object)]
             columns.append(label)
     return shown.loc[:, columns]
+
+
+def student_ids(frames: Iterable[pd.DataFrame]) -> list[int]:
+    """The distinct ``studentid`` values of the detail tables, sorted (the student number lookup's parameter)."""
+    found: set[int] = set()
+    for frame in frames:
+        if STUDENT_ID in frame.columns:
+            found.update(int(value) for value in frame[STUDENT_ID].dropna().unique())
+    return sorted(found)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def week_start(day: date) -> date:
@@ -219,6 +248,8 @@ class DetailTable:
     rows: list[list[Any]]
     total: int
     csv: str | None
+    # Students are shown by their student number (else by their id: the numbers could not be read).
+    by_student_number: bool = False
 
 
 def run_page(
@@ -390,12 +421,19 @@ def _moment(value: Any) -> str:
 
 
 def write_detail_csvs(
-    folder: ObjectStoragePath, frames: Mapping[str, pd.DataFrame], codes: Mapping[int, Mapping[str, Any]]
+    folder: ObjectStoragePath,
+    frames: Mapping[str, pd.DataFrame],
+    codes: Mapping[int, Mapping[str, Any]],
+    student_numbers: Mapping[int, Any] | None = None,
 ) -> dict[str, str]:
-    """Each detail table as ``<name>.csv`` in the report folder (all rows); {name: file name}."""
+    """Each detail table as ``<name>.csv`` in the report folder (all rows); {name: file name}.
+
+    ``student_numbers`` ({id: student_number}, None when they could not be read) add the column
+    ``student_number`` beside ``studentid``.
+    """
     written = {}
     for name, frame in frames.items():
-        _write_text(folder / f"{name}.csv", detail_frame(frame, codes).to_csv(index=False))
+        _write_text(folder / f"{name}.csv", detail_frame(frame, codes, student_numbers).to_csv(index=False))
         written[name] = f"{name}.csv"
     return written
 
@@ -464,6 +502,13 @@ def _detail_table(folder: ObjectStoragePath, name: str) -> DetailTable:
 
     with (folder / f"{name}.csv").open("r") as handle:
         frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    by_number = STUDENT_NUMBER in frame.columns and STUDENT_ID in frame.columns
+    if by_number:
+        # The page shows the school's student number in place of the internal id (the CSV has both);
+        # a student whose number was not found is shown by id.
+        numbers = frame[STUDENT_NUMBER].where(frame[STUDENT_NUMBER] != "", "id " + frame[STUDENT_ID])
+        frame = frame.drop(columns=[STUDENT_NUMBER]).rename(columns={STUDENT_ID: STUDENT_NUMBER})
+        frame[STUDENT_NUMBER] = numbers
     return DetailTable(
         name=name,
         title=DETAIL_TITLES.get(name, name),
@@ -471,6 +516,7 @@ def _detail_table(folder: ObjectStoragePath, name: str) -> DetailTable:
         rows=frame.head(ROWS_SHOWN).to_numpy().tolist(),
         total=len(frame),
         csv=f"{name}.csv",
+        by_student_number=by_number,
     )
 
 

@@ -546,6 +546,7 @@ def write_report(
     by_date: list[dict[str, Any]] = []
 
     school_name, codes = None, {}
+    student_numbers: dict[int, Any] | None = None
 
     def report_of(message: str | None, by_date: list[dict[str, Any]]) -> dict[str, Any]:
         document = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
@@ -563,6 +564,7 @@ def write_report(
             store.migrate(conn, own_schema)
             message = message or store.run_message(conn, own_schema, run.dag_id, run.run_id)
             school_name, codes = _school_name_and_codes(conn, checked)
+            student_numbers = _student_numbers(conn, checked, upstream)
             by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
             by_date = _with_descriptions(by_date, codes)
             report = report_of(message, by_date)
@@ -578,7 +580,7 @@ def write_report(
     write_json(report, path)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
     log.info("write_report: the report of this run is %s", path)
-    _publish_pages(path.parent, upstream, codes)
+    _publish_pages(path.parent, upstream, codes, student_numbers)
     if error is not None:
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
         if not is_transient(error):
@@ -697,6 +699,42 @@ def _school_name_and_codes(
     return (school[1] if school else None), codes
 
 
+def _student_numbers(
+    conn: psycopg.Connection, checked: Mapping[str, Any], upstream: Mapping[str, Any]
+) -> dict[int, Any] | None:
+    """{students.id: students.student_number} of the students in the detail tables, for the report page.
+
+    The pipeline's role may read only those two columns of ``students``. When they cannot be read
+    (a role from before that grant, say), a warning is logged and None returned: the page then
+    shows the ids, and the run goes on (the connection is in autocommit, so it stays usable).
+    """
+    staged = (upstream.get("compute_missing_records") or {}).get("paths") or {}
+    if not checked or not any(name in staged for name in DETAIL_FRAMES):
+        return None
+    from psycopg import sql
+
+    from attendance_bridge.report_html import student_ids
+    from attendance_bridge.sql import load_sql
+    from attendance_bridge.staging import read_frame
+
+    try:
+        ids = student_ids(read_frame(staged[name]) for name in DETAIL_FRAMES if name in staged)
+        if not ids:
+            return {}
+        statement = sql.SQL(load_sql("report/select_student_numbers")).format(
+            schema=sql.Identifier(checked["sis_schema"])
+        )
+        with conn.cursor() as cursor:
+            cursor.execute(statement, {"student_ids": ids})
+            return {int(row[0]): row[1] for row in cursor.fetchall()}
+    except Exception as exc:  # noqa: BLE001 (the numbers are a courtesy of the page, never a reason to fail)
+        log.warning(
+            "write_report: the student numbers could not be read (%s: %s); the report shows student ids instead",
+            type(exc).__name__, exc,
+        )  # fmt: skip
+        return None
+
+
 def _with_descriptions(by_date: list[dict[str, Any]], codes: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Records by date and code with each code's description (a dry run counts staged codes, which have none)."""
     return [
@@ -705,7 +743,12 @@ def _with_descriptions(by_date: list[dict[str, Any]], codes: Mapping[int, Mappin
     ]
 
 
-def _publish_pages(folder: ObjectStoragePath, upstream: Mapping[str, Any], codes: Mapping[int, Any]) -> None:
+def _publish_pages(
+    folder: ObjectStoragePath,
+    upstream: Mapping[str, Any],
+    codes: Mapping[int, Any],
+    student_numbers: Mapping[int, Any] | None = None,
+) -> None:
     """The run's report.html with its detail tables as CSV, and the index of all runs (best effort: logged)."""
     from attendance_bridge import report_html
     from attendance_bridge.staging import read_frame
@@ -714,7 +757,7 @@ def _publish_pages(folder: ObjectStoragePath, upstream: Mapping[str, Any], codes
         started = time.perf_counter()
         staged = (upstream.get("compute_missing_records") or {}).get("paths") or {}
         frames = {name: read_frame(staged[name]) for name in DETAIL_FRAMES if name in staged}
-        report_html.write_detail_csvs(folder, frames, codes)
+        report_html.write_detail_csvs(folder, frames, codes, student_numbers)
         page = report_html.render_run_page(folder)
         report_html.publish_index(folder.parent.parent)  # <base>/school_<n>/<run id>
         log.info("write_report: report page written in %.2f s", time.perf_counter() - started)

@@ -102,6 +102,12 @@ def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
     owners = sandbox.q("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = %(s)s", s=sandbox.pipeline_schema)
     assert owners == [(pipeline_login.role,)]
 
+    # The report shows students by student number: the role reads those two columns of students.
+    from tests.integration.test_report_pages import Page, assert_student_numbers_match, run_folder
+
+    folder = run_folder(synced["run_id"])
+    assert_student_numbers_match(sandbox, folder, Page(folder / "report.html"))
+
     state, report = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
 
     assert state == "success", report["message"]
@@ -116,7 +122,10 @@ FORBIDDEN = {
     "empty attendance": "TRUNCATE {sis}.attendance",
     "write another SIS table": "INSERT INTO {sis}.prefs (schoolid, yearid, name, value) VALUES (100, 35, 'x', '1')",
     "delete from another SIS table": "DELETE FROM {sis}.cc",
-    "read students": "SELECT count(*) FROM {sis}.students",
+    "read every column of students": "SELECT * FROM {sis}.students",
+    "read students' names": "SELECT first_name, last_name FROM {sis}.students",
+    "read students' other columns": "SELECT id, student_number, grade_level FROM {sis}.students",
+    "change a student number": "UPDATE {sis}.students SET student_number = 0",
     "read sections": "SELECT count(*) FROM {sis}.sections",
     "create a table in the SIS schema": "CREATE TABLE {sis}.rogue (i int)",
     "drop a SIS table": "DROP TABLE {sis}.attendance",
@@ -165,3 +174,55 @@ def test_the_pipeline_role_has_what_the_load_needs(sandbox, pipeline_login: Pipe
         ).fetchone()[0]
         assert new_id > 0
         conn.rollback()
+
+
+def test_the_pipeline_role_reads_only_the_id_and_student_number_of_students(
+    sandbox, sis_server: SisConnection, pipeline_login: PipelineLogin
+) -> None:
+    schema = sql.Identifier(sandbox.schema)
+    # An administrator once granted more; running the script again takes it back (column privileges too).
+    sandbox.conn.execute(
+        sql.SQL("GRANT SELECT (first_name), UPDATE (student_number) ON {}.students TO {}").format(
+            schema, sql.Identifier(pipeline_login.role)
+        )
+    )
+    run_script(
+        sis_server, "create_pipeline_role.sql",
+        role=pipeline_login.role, sis_schema=sandbox.schema, pipeline_schema=sandbox.pipeline_schema,
+    )  # fmt: skip
+    granted = sandbox.q(
+        "SELECT table_name, column_name, privilege_type FROM information_schema.column_privileges "
+        "WHERE grantee = %(r)s AND table_schema = %(s)s AND table_name = 'students' ORDER BY 2, 3",
+        r=pipeline_login.role, s=sandbox.schema,
+    )  # fmt: skip
+    assert granted == [("students", "id", "SELECT"), ("students", "student_number", "SELECT")]
+    expected = sandbox.q("SELECT id, student_number FROM {sis}.students ORDER BY id")
+    assert expected
+    with psycopg.connect(**pipeline_login.connection.conninfo_kwargs(), autocommit=True) as conn:
+        rows = conn.execute(sql.SQL("SELECT id, student_number FROM {}.students ORDER BY id").format(schema)).fetchall()
+        assert rows == expected
+        for statement in ("SELECT * FROM {}.students", "SELECT first_name FROM {}.students"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(sql.SQL(statement).format(schema))
+
+
+def test_a_role_that_may_not_read_student_numbers_still_runs_and_shows_ids(
+    sandbox, sync_dag, pipeline_login: PipelineLogin, caplog
+) -> None:
+    # A deployment that did not run the new role script again: no privilege on students at all.
+    sandbox.conn.execute(
+        sql.SQL("REVOKE SELECT ON {}.students FROM {}").format(
+            sql.Identifier(sandbox.schema), sql.Identifier(pipeline_login.role)
+        )
+    )
+    with caplog.at_level("WARNING", logger="attendance_bridge.sync"):
+        state, synced = run_sync(sync_dag, school_number=100, year=35, dry_run=True)
+    assert state == "success", synced["message"]
+    assert "student numbers could not be read" in caplog.text
+    from tests.integration.test_report_pages import run_folder
+
+    folder = run_folder(synced["run_id"])
+    header = (folder / "conflicts.csv").read_text().splitlines()[0]
+    assert header.startswith("studentid,") and "student_number" not in header
+    html = (folder / "report.html").read_text()
+    assert "their student numbers could not be read" in html and "<th>studentid</th>" in html

@@ -104,6 +104,8 @@ def test_a_loaded_run_page_shows_the_database_counts_a_weekly_chart_and_tables_w
     assert len(conflicts) == report["counts"]["conflicts"] > 0
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", row["att_date"]) for row in conflicts)
     assert all(row["kept_attendance_code"] for row in conflicts)
+    # Students by the school's own student number, beside the internal id, as the students table has them.
+    assert_student_numbers_match(sandbox, folder, page)
     assert {"conflicts.csv", "mismatches.csv", "unscheduled.csv", "preconditions_validation.json"} <= set(page.links)
     assert "candidates_validation.json" in page.links
     page.assert_links_resolve()
@@ -130,6 +132,28 @@ def test_a_loaded_run_page_shows_the_database_counts_a_weekly_chart_and_tables_w
     assert rows[0] == ("100", "succeeded", f"{school_folder}/{rollback_folder.name}/report.html")  # newest first
     assert ("100", "rolled back", f"{school_folder}/{folder.name}/report.html") in rows
     Page(base / "index.html").assert_links_resolve()
+
+
+def assert_student_numbers_match(sandbox: Sandbox, folder: Path, page: Page) -> None:
+    """Every detail CSV has student_number beside studentid, equal to the students table's; the page shows them."""
+    numbers = dict(sandbox.q("SELECT id, student_number FROM {sis}.students"))
+    shown = 0
+    for name in ("conflicts", "mismatches", "unscheduled", "ignored"):
+        with (folder / f"{name}.csv").open() as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+        if not rows:
+            continue
+        at = reader.fieldnames.index("studentid")
+        assert reader.fieldnames[at + 1] == "student_number", name
+        assert all(int(row["student_number"]) == numbers[int(row["studentid"])] for row in rows), name
+        table = page.html[page.html.index(f'id="{name}"') :]
+        assert "<th>student_number</th>" in table.split("</table>")[0]
+        assert f"<td>{rows[0]['student_number']}</td>" in table.split("</table>")[0]
+        shown += 1
+    assert shown > 0
+    assert "Students are shown by their student number" in page.html
+    assert "could not be read" not in page.html
 
 
 def test_a_refused_run_has_a_page_that_says_why(sandbox: Sandbox, sync_dag) -> None:

@@ -8,8 +8,8 @@
 --        -v role=attendance_bridge_pipeline -v sis_schema=public -v pipeline_schema=attendance_bridge \
 --        -f include/sql/roles/create_pipeline_role.sql
 --
--- The role can: read the thirteen SIS tables the sync reads (not students, sections or any
--- other); insert into attendance and attendance_time and draw their ids; delete from those two
+-- The role can: read the thirteen SIS tables the sync reads, and of students only the columns id
+-- and student_number (for the report; not sections or any other table); insert into attendance and attendance_time and draw their ids; delete from those two
 -- (only the rollback deletes, X7; DELETE is also what lets the load take its SHARE ROW EXCLUSIVE
 -- lock on attendance, which PostgreSQL grants only with UPDATE, DELETE or TRUNCATE); create
 -- temporary tables (the load's); and own the pipeline's schema (run log, lineage, backups), so its
@@ -43,6 +43,10 @@ GRANT SELECT ON
     :"sis_schema".cc, :"sis_schema".attendance, :"sis_schema".attendance_time
 TO :"role";
 GRANT INSERT, DELETE ON :"sis_schema".attendance, :"sis_schema".attendance_time TO :"role";
+-- Of students, only the id and the school's student number (the report shows students by number);
+-- a column privilege, so names and every other column stay unreadable. The REVOKE ALL ON ALL
+-- TABLES above also takes back column privileges, so a second run leaves exactly these two.
+GRANT SELECT (id, student_number) ON :"sis_schema".students TO :"role";
 
 -- The sequences behind the id columns (identity or serial): nextval for the inserts, no setval.
 SELECT format('GRANT USAGE ON SEQUENCE %s TO %I', sequence_name, :'role')
