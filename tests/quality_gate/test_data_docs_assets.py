@@ -13,7 +13,19 @@ from attendance_bridge.quality_gate import DATA_DOCS_FOLDER
 
 from tests.quality_gate.test_data_docs import run_both_gates
 
+BOOTSTRAP_JS = "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"
 LOCAL_LINK = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)="(?!https?:|#)([^"]+)\"""")
+
+
+def bootstrap_page(folder: Path) -> Path:
+    """A page loading Bootstrap's script from the CDN as GX writes it, integrity hash and all."""
+    page = folder / "site" / "index.html"
+    page.parent.mkdir()
+    page.write_text(
+        f'<script src="{BOOTSTRAP_JS}" integrity="sha384-JjSmVgyd0p3pXB1rRibZUAYoIIy6OrQ6VrjIEaFf/nJGzIxFDsf4x0xIM+B07jRM" '
+        'crossorigin="anonymous"></script>'
+    )
+    return page
 
 
 def test_every_kept_file_is_there() -> None:
@@ -42,24 +54,12 @@ def test_a_kept_file_that_is_not_the_cdn_file_is_refused(tmp_path: Path, monkeyp
     shutil.copytree(ASSETS_DIR, kept)
     (kept / "bootstrap-4.3.1.min.js").write_text("/* not bootstrap */")
     monkeypatch.setattr(data_docs_assets, "ASSETS_DIR", kept)
-    url = "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"
-    page = tmp_path / "site" / "index.html"
-    page.parent.mkdir()
-    page.write_text(
-        f'<script src="{url}" integrity="sha384-JjSmVgyd0p3pXB1rRibZUAYoIIy6OrQ6VrjIEaFf/nJGzIxFDsf4x0xIM+B07jRM" '
-        'crossorigin="anonymous"></script>'
-    )
+    page = bootstrap_page(tmp_path)
     with pytest.raises(ValueError, match="is not the file"):
         localise(page.parent)
 
 
 def test_the_cdn_integrity_hash_is_checked_and_dropped_for_the_real_file(tmp_path: Path) -> None:
-    url = "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"
-    page = tmp_path / "site" / "index.html"
-    page.parent.mkdir()
-    page.write_text(
-        f'<script src="{url}" integrity="sha384-JjSmVgyd0p3pXB1rRibZUAYoIIy6OrQ6VrjIEaFf/nJGzIxFDsf4x0xIM+B07jRM" '
-        'crossorigin="anonymous"></script>'
-    )
+    page = bootstrap_page(tmp_path)
     assert localise(page.parent) == 1
     assert page.read_text() == '<script src="static/vendor/bootstrap-4.3.1.min.js"></script>'
