@@ -25,7 +25,7 @@ SELECT format('CREATE ROLE %I NOLOGIN', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = :'role')
 \gexec
 COMMENT ON ROLE :"role" IS
-    'attendance-bridge pipeline: reads the SIS, inserts attendance, deletes only a rolled-back run''s rows';
+    'attendance-bridge pipeline: reads the SIS, inserts attendance; DELETE is for the rollback (the code limits it to a run''s own rows) and the load''s lock';
 
 -- Start from nothing in this database, so a second run of the script also takes away what a
 -- previous version granted.
