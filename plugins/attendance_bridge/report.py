@@ -27,6 +27,7 @@ REPORT_COUNTS = (
     "mismatches",
     "unscheduled",
     "outside_bridge_period",
+    "disagreements",
 )
 READ_PHASES = (
     "check_parameters",

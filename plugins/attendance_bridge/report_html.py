@@ -38,7 +38,7 @@ DATA_DOCS_INDEX = "data_docs/index.html"
 SYNC_DAG_ID = "attendance_bridge_sync"
 ROLLBACK_DAG_ID = "attendance_bridge_rollback"
 # The detail tables of a sync run: staged by the compute phase, kept as CSV next to the report.
-DETAIL_TABLES = ("conflicts", "mismatches", "unscheduled", "ignored")
+DETAIL_TABLES = ("conflicts", "mismatches", "unscheduled", "ignored", "disagreements")
 ROWS_SHOWN = 50
 # The student columns of the detail tables: the SIS's internal id, and the school's own number.
 STUDENT_ID = "studentid"
@@ -57,6 +57,7 @@ COUNT_LABELS = {
     "mismatches": "Mismatches (exists with another code)",
     "unscheduled": "Unscheduled (no class that day)",
     "outside_bridge_period": "Meeting records outside the bridge period",
+    "disagreements": "Disagreements left as they are (Daily and bridge-period Meeting codes differ)",
 }
 PRECONDITION_LABELS = {
     "P1": "The school exists and is not the district office",
@@ -83,6 +84,7 @@ DETAIL_TITLES = {
     "mismatches": "Mismatches",
     "unscheduled": "Unscheduled records",
     "ignored": "Ignored records",
+    "disagreements": "Disagreements (Attendance Reconciliation)",
 }
 # Colour-blind-safe palette (Okabe-Ito), one colour per attendance code.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999")

@@ -12,6 +12,9 @@ Decided here, where SPEC section 5 is silent (see docs/decisions.md):
   key that already exists is skipped (D4) and counted once; a mismatch is a winner whose code
   is none of the existing records' codes for that key.
 - M3 ``total_minutes`` is whole minutes, rounded down.
+- Disagreements (the vendor's Attendance Reconciliation report) compare, per student and
+  in-session day, the Daily record the bridge would read first (lowest id, as D6) with the
+  bridge-period Meeting record it would read first (M2's choice); they are reported, never changed.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ COUNT_NAMES = (
     "mismatches",
     "unscheduled",
     "outside_bridge_period",
+    "disagreements",
 )
 
 
@@ -72,6 +76,7 @@ class BridgeResult:
     conflicts: pd.DataFrame
     mismatches: pd.DataFrame
     unscheduled: pd.DataFrame
+    disagreements: pd.DataFrame
     counts: dict[str, int]
 
 
@@ -272,6 +277,7 @@ def missing_daily_records(frames: SchoolFrames, request: BridgeRequest) -> Bridg
         conflicts=conflicts,
         mismatches=_empty_mismatches(),
         unscheduled=_empty_unscheduled(),
+        disagreements=code_disagreements(frames, request, days),
         read=read,
         skipped=int(skipped.sum()),
         outside_bridge=int((~at_bridge).sum()),
@@ -360,6 +366,7 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
         conflicts=conflicts,
         mismatches=mismatches,
         unscheduled=unscheduled,
+        disagreements=code_disagreements(frames, request, days),
         read=read,
         skipped=len(skipped),
         outside_bridge=0,
@@ -371,6 +378,56 @@ def bridge_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult
     if request.direction == MEETING_TO_DAILY:
         return missing_daily_records(frames, request)
     return missing_meeting_records(frames, request)
+
+
+def code_disagreements(frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame) -> pd.DataFrame:
+    """Student-days of the range where the Daily code and the bridge-period Meeting code differ.
+
+    Like the vendor's Attendance Reconciliation report, whichever direction the run goes: a day
+    counts only where both records exist (a missing one is what the rules build). The Daily side
+    is the lowest attendance id (as D6); the Meeting side is M2's choice among the bridge-period
+    records (an Absent code over a Present one, then the lowest id). Nothing is changed.
+    """
+    context = days.loc[:, ["att_date", "bridge_period_id"]]
+    statuses = frames.attendance_code.rename(columns={"id": "attendance_codeid"}).loc[
+        :, ["attendance_codeid", "presence_status_cd"]
+    ]
+    daily = _records_of_mode(frames, request, MODE_DAILY).merge(context, on="att_date", validate="many_to_one")
+    daily_side = (
+        daily.sort_values([*DAY_KEY, "id"])
+        .assign(daily_records=lambda frame: frame.groupby(DAY_KEY)["id"].transform("size"))
+        .drop_duplicates(DAY_KEY, keep="first")
+        .loc[:, [*DAY_KEY, "id", "attendance_codeid", "daily_records"]]
+        .rename(columns={"id": "daily_attendance_id", "attendance_codeid": "daily_attendance_codeid"})
+    )
+    meeting = _records_of_mode(frames, request, MODE_MEETING).merge(context, on="att_date", validate="many_to_one")
+    bridge = meeting.loc[_true(meeting["periodid"] == meeting["bridge_period_id"])].merge(
+        statuses.astype({"attendance_codeid": "Int64"}), on="attendance_codeid", how="left", validate="many_to_one"
+    )
+    meeting_side = (
+        bridge.assign(absent_first=(bridge["presence_status_cd"] != ABSENT).astype("int64"))
+        .sort_values([*DAY_KEY, "absent_first", "id"])
+        .assign(meeting_records=lambda frame: frame.groupby(DAY_KEY)["id"].transform("size"))
+        .drop_duplicates(DAY_KEY, keep="first")
+        .loc[:, [*DAY_KEY, "periodid", "id", "attendance_codeid", "meeting_records"]]
+        .rename(
+            columns={
+                "periodid": "bridge_periodid",
+                "id": "meeting_attendance_id",
+                "attendance_codeid": "meeting_attendance_codeid",
+            }
+        )
+    )
+    both = daily_side.merge(meeting_side, on=DAY_KEY, validate="one_to_one")
+    differ = _true(both["daily_attendance_codeid"] != both["meeting_attendance_codeid"]) | (
+        both["daily_attendance_codeid"].isna() != both["meeting_attendance_codeid"].isna()
+    )
+    return (
+        both.loc[differ]
+        .astype({"bridge_periodid": "int64", "daily_records": "int64", "meeting_records": "int64"})
+        .sort_values(["att_date", "studentid"])
+        .reset_index(drop=True)
+    )
 
 
 def _records_of_mode(frames: SchoolFrames, request: BridgeRequest, mode: str) -> pd.DataFrame:
@@ -462,6 +519,7 @@ def _result(
     conflicts: pd.DataFrame,
     mismatches: pd.DataFrame,
     unscheduled: pd.DataFrame,
+    disagreements: pd.DataFrame,
     read: int,
     skipped: int,
     outside_bridge: int,
@@ -483,6 +541,7 @@ def _result(
         "mismatches": len(mismatches),
         "unscheduled": len(unscheduled),
         "outside_bridge_period": outside_bridge,
+        "disagreements": len(disagreements),
     }
     return BridgeResult(
         direction=request.direction,
@@ -491,6 +550,7 @@ def _result(
         conflicts=conflicts,
         mismatches=mismatches,
         unscheduled=unscheduled,
+        disagreements=disagreements,
         counts=counts,
     )
 

@@ -47,7 +47,7 @@ DAG_ID = "attendance_bridge_sync"
 # The frames the extract phase stages: the rules' nine tables and the school's settings.
 PREFS_FRAME = "prefs"
 # What the compute phase stages besides the records: the report's detail tables.
-DETAIL_FRAMES = ("conflicts", "mismatches", "unscheduled", "ignored")
+DETAIL_FRAMES = ("conflicts", "mismatches", "unscheduled", "ignored", "disagreements")
 
 
 @dataclass(frozen=True)

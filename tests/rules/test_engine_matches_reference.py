@@ -144,6 +144,15 @@ def _frame(columns: str, rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns.split())
 
 
+def _by_student_day(attendance: list[dict], days: dict, mode: str) -> dict[tuple, list[dict]]:
+    """The school's records of ``mode`` on the in-session days of the range, by (student, day)."""
+    found: dict[tuple, list[dict]] = {}
+    for a in attendance:
+        if a["att_mode_code"] == mode and a["att_date"] in days:
+            found.setdefault((a["studentid"], a["att_date"]), []).append(a)
+    return found
+
+
 def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tuple[list[tuple], dict[str, int]]:
     """SPEC section 5, one sentence at a time, with plain loops over plain rows."""
     rows = {name: frame.to_dict("records") for name, frame in tables.items()}
@@ -264,7 +273,22 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
                     None,
                 )
             )
+    # Disagreements: per student-day with both, the first Daily record's code (lowest id) against
+    # M2's choice among the bridge-period Meeting records.
+    disagreements = 0
+    for (student, day), daily in _by_student_day(rows["attendance"], days, MODE_DAILY).items():
+        bridge_period = days[day]["bridge"]["period_id"]
+        meeting = [
+            a
+            for a in _by_student_day(rows["attendance"], days, MODE_MEETING).get((student, day), [])
+            if a["periodid"] == bridge_period
+        ]
+        if meeting:
+            first_daily = min(daily, key=lambda a: a["id"])
+            chosen = min(meeting, key=lambda a: (presence[a["attendance_codeid"]] != "Absent", a["id"]))
+            disagreements += first_daily["attendance_codeid"] != chosen["attendance_codeid"]
     counts |= {
+        "disagreements": disagreements,
         "source_records_read": len(read),
         "ignored": len(read) - len(used),
         "candidates": len(records),
