@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from attendance_bridge import sync
+from attendance_bridge import end_of_term, sync
 
 log = logging.getLogger("attendance_bridge.dag_wiring")
 # How the tasks retry a transient database error, per deployment: read when this module is
@@ -22,6 +22,13 @@ RETRIES_ENV = "ATTENDANCE_BRIDGE_RETRIES"
 RETRY_DELAY_ENV = "ATTENDANCE_BRIDGE_RETRY_DELAY_SECONDS"
 MAX_RETRY_DELAY_ENV = "ATTENDANCE_BRIDGE_MAX_RETRY_DELAY_SECONDS"
 DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_SECONDS, DEFAULT_MAX_RETRY_DELAY_SECONDS = 3, 15, 300
+# The end-of-term DAG's mode when a run does not choose one (report: dry runs only), and the
+# timezone in which the district's days end; read at parse time like the retry settings.
+END_OF_TERM_MODE_ENV = "ATTENDANCE_BRIDGE_END_OF_TERM_MODE"
+TIMEZONE_ENV = "ATTENDANCE_BRIDGE_TIMEZONE"
+# The end-of-term DAG's first task, and what it leaves in XCom besides the school syncs.
+FIND_TASK = "find_schools_to_reconcile"
+PLAN_KEYS = ("interval", "left_out")
 # The XCom key under which a task that failed leaves its message for the report.
 FAILURE_KEY = "failure"
 
@@ -65,15 +72,20 @@ SYNC_TASKS = (
 )
 
 
-def run_of(context: Mapping[str, Any]) -> sync.Run:
-    """The run a task belongs to: ids, the logical date (or when it was triggered), who triggered it."""
+def run_of(context: Mapping[str, Any], school: Mapping[str, Any] | None = None) -> sync.Run:
+    """The run a task belongs to: ids, the logical date (or when it was triggered), who triggered it.
+
+    Inside the end-of-term DAG's group for one ``school`` (an entry of its plan), the run is that
+    school's sync, whose run id is the DAG run's followed by the school's key.
+    """
     dag_run = context["dag_run"]
     moment = context.get("logical_date") or getattr(dag_run, "logical_date", None) or dag_run.run_after
     user = getattr(dag_run, "triggering_user_name", None)
     how = getattr(dag_run, "triggered_by", None)
     triggered_by = " ".join(str(part) for part in (user, how and f"({getattr(how, 'value', how)})") if part)
     attempt, attempts = _attempt(context.get("ti"))
-    return sync.Run(dag_run.dag_id, dag_run.run_id, moment.date(), triggered_by or None, attempt, attempts)
+    run_id = dag_run.run_id if school is None else end_of_term.school_run_id(dag_run.run_id, school["key"])
+    return sync.Run(dag_run.dag_id, run_id, moment.date(), triggered_by or None, attempt, attempts)
 
 
 def _attempt(ti: Any) -> tuple[int, int | None]:
@@ -94,35 +106,112 @@ def _attempt(ti: Any) -> tuple[int, int | None]:
     return attempt, max(retries + 1, attempt)
 
 
-def check_parameters(context: Mapping[str, Any]) -> dict[str, Any]:
+def _conf(context: Mapping[str, Any], school: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The sync's parameters: the DAG run's conf, or those the end-of-term plan gave the school.
+
+    For a school of the end-of-term DAG, also names the task's map index ("school 100 (S1)"),
+    which the group's ``map_index_template`` shows in the UI.
+    """
+    if school is None:
+        return dict(context["dag_run"].conf or {})
+    terms = ", ".join(term["abbreviation"] or term["name"] for term in school.get("terms") or [])
+    context["school_label"] = f"school {school['school_number']}" + (f" ({terms})" if terms else "")  # type: ignore[index]
+    return dict(school["conf"])
+
+
+def check_parameters(context: Mapping[str, Any], school: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Task 1 with the run's conf exactly as given (unknown keys included, so they can be refused)."""
-    return _leaving_failure(
-        context, lambda: sync.check_parameters(run_of(context), dict(context["dag_run"].conf or {}))
-    )
+    return _leaving_failure(context, lambda: sync.check_parameters(run_of(context, school), _conf(context, school)))
 
 
-def phase(name: str, context: Mapping[str, Any], *upstream: Mapping[str, Any]) -> dict[str, Any]:
+def phase(
+    name: str, context: Mapping[str, Any], *upstream: Mapping[str, Any], school: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A read-only phase of ``sync`` by name."""
-    return _leaving_failure(context, lambda: getattr(sync, name)(run_of(context), *upstream))
+    _conf(context, school)  # the map index's name
+    return _leaving_failure(context, lambda: getattr(sync, name)(run_of(context, school), *upstream))
 
 
-def write_phase(name: str, context: Mapping[str, Any], checked: Mapping[str, Any], *upstream: Any) -> dict[str, Any]:
+def write_phase(
+    name: str, context: Mapping[str, Any], checked: Mapping[str, Any], *upstream: Any,
+    school: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Backup or load: skipped on a dry run (X8), so nothing is written to the SIS."""
+    _conf(context, school)  # the map index's name
     if checked["dry_run"]:
         from airflow.sdk.exceptions import AirflowSkipException
 
         raise AirflowSkipException("dry run: nothing is written to the SIS (X8)")
-    return _leaving_failure(context, lambda: getattr(sync, name)(run_of(context), checked, *upstream))
+    return _leaving_failure(context, lambda: getattr(sync, name)(run_of(context, school), checked, *upstream))
 
 
-def write_report(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Task 8: whatever the earlier tasks returned, in one report; the task fails if the run did."""
+def write_report(
+    context: Mapping[str, Any], school: Mapping[str, Any] | None = None, group_id: str | None = None
+) -> dict[str, Any]:
+    """Task 8: whatever the earlier tasks returned, in one report; the task fails if the run did.
+
+    In the end-of-term DAG the phases are the tasks of the school's instance of the mapped group
+    ``group_id``, which share this task's map index.
+    """
     ti = context["ti"]
-    upstream = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in SYNC_TASKS[:-1]}
-    failures = {task_id: ti.xcom_pull(task_ids=task_id, key=FAILURE_KEY) for task_id in SYNC_TASKS[:-1]}
+    prefix = f"{group_id}." if group_id else ""
+    where = {"map_indexes": ti.map_index} if group_id else {}
+    phases = SYNC_TASKS[:-1]
+    upstream = {task_id: ti.xcom_pull(task_ids=prefix + task_id, **where) for task_id in phases}
+    failures = {task_id: ti.xcom_pull(task_ids=prefix + task_id, key=FAILURE_KEY, **where) for task_id in phases}
     return sync.write_report(
-        run_of(context), dict(context["dag_run"].conf or {}), upstream, {k: v for k, v in failures.items() if v}
+        run_of(context, school), _conf(context, school), upstream, {k: v for k, v in failures.items() if v}
     )
+
+
+# --------------------------------------------------------------------------- end of term
+
+
+def end_of_term_mode() -> str:
+    """The end-of-term DAG's default mode, from ``ATTENDANCE_BRIDGE_END_OF_TERM_MODE`` (``report`` when unset)."""
+    text = os.environ.get(END_OF_TERM_MODE_ENV, "").strip().lower()
+    if not text:
+        return end_of_term.REPORT_MODE
+    if text not in end_of_term.MODES:
+        raise ValueError(f"{END_OF_TERM_MODE_ENV} must be one of {', '.join(end_of_term.MODES)}, not {text!r}")
+    return text
+
+
+def district_timezone() -> str:
+    """The district's timezone, from ``ATTENDANCE_BRIDGE_TIMEZONE`` (UTC when unset): when its days end."""
+    import pendulum
+
+    name = os.environ.get(TIMEZONE_ENV, "").strip() or "UTC"
+    try:
+        pendulum.timezone(name)
+    except Exception as exc:
+        raise ValueError(f"{TIMEZONE_ENV} must be an IANA timezone such as America/Chicago, not {name!r}") from exc
+    return name
+
+
+def find_schools_to_reconcile(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The school syncs of an end-of-term run, for its data interval (read from the SIS now).
+
+    They are the task's return value, which the school group maps over; the interval and the
+    schools left out go to XCom under their own keys, for the summary.
+    """
+    dag_run = context["dag_run"]
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None:  # a run without a data interval: the day before it was due
+        end = dag_run.run_after
+        start = end - timedelta(days=1)
+    mode = context["params"]["mode"]
+    plan = end_of_term.find_schools_to_reconcile(run_of(context), start, end, district_timezone(), mode)
+    for key in PLAN_KEYS:
+        context["ti"].xcom_push(key=key, value=plan[key])
+    return plan["reconciliations"]
+
+
+def write_district_summary(context: Mapping[str, Any], schools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The district summary of an end-of-term run; the task fails, after writing it, when a school failed."""
+    ti = context["ti"]
+    plan = {key: ti.xcom_pull(task_ids=FIND_TASK, key=key) for key in PLAN_KEYS}
+    return end_of_term.write_district_summary(run_of(context), {**plan, "reconciliations": schools})
 
 
 def _leaving_failure(context: Mapping[str, Any], call: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "include" / "templates"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 INDEX_HTML = "index.html"
+SUMMARY_HTML = "summary.html"
 DATA_DOCS_INDEX = "data_docs/index.html"
 SYNC_DAG_ID = "attendance_bridge_sync"
 ROLLBACK_DAG_ID = "attendance_bridge_rollback"
@@ -58,6 +59,16 @@ COUNT_LABELS = {
     "unscheduled": "Unscheduled (no class that day)",
     "outside_bridge_period": "Meeting records outside the bridge period",
     "disagreements": "Disagreements left as they are (Daily and bridge-period Meeting codes differ)",
+}
+# The district summary's column headings, shorter than the run page's labels.
+SUMMARY_COUNT_LABELS = {
+    "candidates": "Missing",
+    "inserted": "Added",
+    "skipped_existing": "Already there",
+    "conflicts": "Conflicts",
+    "mismatches": "Mismatches",
+    "unscheduled": "Unscheduled",
+    "disagreements": "Disagreements",
 }
 PRECONDITION_LABELS = {
     "P1": "The school exists and is not the district office",
@@ -298,6 +309,18 @@ def rollback_page(report: Mapping[str, Any], links: Mapping[str, str | None]) ->
     )
 
 
+def district_summary_page(summary: Mapping[str, Any]) -> str:
+    """The HTML page of one end-of-term run's district summary."""
+    from attendance_bridge.end_of_term import SUMMARY_COUNTS
+
+    return _template("district_summary.html").render(
+        summary=summary,
+        count_names=SUMMARY_COUNTS,
+        count_labels={**COUNT_LABELS, **SUMMARY_COUNT_LABELS},
+        generated_at=_now(),
+    )
+
+
 def index_page(entries: list[dict[str, Any]]) -> str:
     """The HTML index of every run under the reports base, newest first."""
     entries = sorted(entries, key=lambda entry: entry["when"] or "", reverse=True)
@@ -482,6 +505,13 @@ def publish_index(base: ObjectStoragePath) -> ObjectStoragePath:
         if _signature(again) == _signature(listed):
             break
         listed = again
+    return path
+
+
+def write_district_summary_page(folder: ObjectStoragePath, summary: Mapping[str, Any]) -> ObjectStoragePath:
+    """``summary.html`` in an end-of-term run's summary folder."""
+    path = folder / SUMMARY_HTML
+    _write_text(path, district_summary_page(summary))
     return path
 
 

@@ -42,6 +42,11 @@ def _base(env: str, default: str) -> ObjectStoragePath:
     return ObjectStoragePath(os.environ.get(env) or default)
 
 
+def reports_base() -> ObjectStoragePath:
+    """Where every report lives (``ATTENDANCE_BRIDGE_REPORTS`` or reports/); nothing is created."""
+    return _base(REPORTS_BASE_ENV, DEFAULT_REPORTS_BASE)
+
+
 def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
     """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging)."""
     folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / folder_name(dag_id) / folder_name(run_id)
@@ -52,7 +57,7 @@ def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
 def report_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
     """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then run id."""
     school = f"school_{school_number}" if school_number is not None else "no_school"
-    folder = _base(REPORTS_BASE_ENV, DEFAULT_REPORTS_BASE) / school / folder_name(run_id)
+    folder = reports_base() / school / folder_name(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -56,6 +56,16 @@ def sync_dag():
 
 
 @pytest.fixture(scope="module")
+def end_of_term_dag():
+    """The end-of-term DAG object, imported in this process."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_end_of_term.py"))
+    assert not bag.import_errors
+    return bag.dags["attendance_bridge_end_of_term"]
+
+
+@pytest.fixture(scope="module")
 def rollback_dag():
     """The rollback DAG object, imported in this process."""
     from airflow.dag_processing.dagbag import DagBag
@@ -65,13 +75,16 @@ def rollback_dag():
     return bag.dags["attendance_bridge_rollback"]
 
 
+DAG_IDS = ["attendance_bridge_end_of_term", "attendance_bridge_rollback", "attendance_bridge_sync"]
+
+
 def test_there_are_dag_files() -> None:
-    assert [path.name for path in DAG_FILES] == ["attendance_bridge_rollback.py", "attendance_bridge_sync.py"]
+    assert [path.name for path in DAG_FILES] == [f"{dag_id}.py" for dag_id in DAG_IDS]
 
 
 def test_every_dag_file_imports_without_error(parsed: dict) -> None:
     assert parsed["errors"] == {}
-    assert parsed["dag_ids"] == ["attendance_bridge_rollback", "attendance_bridge_sync"]
+    assert parsed["dag_ids"] == DAG_IDS
 
 
 def test_parsing_opens_no_connection_and_imports_nothing_heavy(parsed: dict) -> None:
@@ -155,3 +168,56 @@ def test_rollback_params_are_typed_with_titles_and_descriptions(rollback_dag) ->
     assert params.get_param("run_id").schema["type"] == ["null", "string"]
     assert params.get_param("run_id").value is None
     assert params.get_param("dry_run").value is False
+
+
+# --------------------------------------------------------------------------- the end-of-term DAG
+
+
+def test_the_end_of_term_dag_runs_nightly_for_the_day_before_and_one_run_at_a_time(end_of_term_dag) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    # A data interval per day (not Airflow 3's zero-length cron default): a term ending that day is in it.
+    assert isinstance(end_of_term_dag.timetable, CronDataIntervalTimetable)
+    assert end_of_term_dag.timetable.expression == "0 2 * * *"
+    assert end_of_term_dag.catchup is False and end_of_term_dag.max_active_runs == 1
+    assert {"attendance", "attendance-bridge", "end-of-term"} <= set(end_of_term_dag.tags)
+    assert "## Mode" in end_of_term_dag.doc_md and "district summary" in end_of_term_dag.doc_md
+
+
+def test_the_end_of_term_mode_is_report_unless_the_district_chose_apply(end_of_term_dag) -> None:
+    mode = end_of_term_dag.params.get_param("mode")
+    assert list(end_of_term_dag.params.keys()) == ["mode"]
+    assert mode.value == "report" and mode.schema["enum"] == ["report", "apply"]
+    assert mode.schema.get("title") and mode.description
+
+
+def test_the_district_s_choices_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from attendance_bridge import dag_wiring
+
+    monkeypatch.setenv(dag_wiring.END_OF_TERM_MODE_ENV, " Apply ")
+    assert dag_wiring.end_of_term_mode() == "apply"
+    monkeypatch.setenv(dag_wiring.END_OF_TERM_MODE_ENV, "yes")
+    with pytest.raises(ValueError, match="ATTENDANCE_BRIDGE_END_OF_TERM_MODE must be one of report, apply"):
+        dag_wiring.end_of_term_mode()
+    monkeypatch.setenv(dag_wiring.TIMEZONE_ENV, "America/Chicago")
+    assert dag_wiring.district_timezone() == "America/Chicago"
+    monkeypatch.setenv(dag_wiring.TIMEZONE_ENV, "Central Time")
+    with pytest.raises(ValueError, match="ATTENDANCE_BRIDGE_TIMEZONE must be an IANA timezone"):
+        dag_wiring.district_timezone()
+
+
+def test_each_school_runs_the_sync_s_tasks_in_a_mapped_group_and_the_summary_waits_for_all(end_of_term_dag) -> None:
+    group = "reconcile_school"
+    upstream = {task.task_id: sorted(task.upstream_task_ids) for task in end_of_term_dag.tasks}
+    prefixed = {f"{group}.{task_id}" for task_id in SYNC_TASKS}
+    assert set(upstream) == {"find_schools_to_reconcile", "write_district_summary"} | prefixed
+    assert upstream[f"{group}.check_parameters"] == ["find_schools_to_reconcile"]
+    assert upstream[f"{group}.write_report"] == ["find_schools_to_reconcile", f"{group}.load_missing_records"]
+    assert upstream["write_district_summary"] == ["find_schools_to_reconcile", f"{group}.write_report"]
+    for task in end_of_term_dag.tasks:
+        if task.task_id in prefixed:
+            assert task.map_index_template == "{{ school_label }}", task.task_id
+        if task.task_id in ("write_district_summary", f"{group}.write_report"):
+            assert (task.retries, task.trigger_rule) == (0, "all_done"), task.task_id
+        else:
+            assert task.retries >= 2, task.task_id

@@ -1,0 +1,138 @@
+"""The end-of-term DAG (issue 6) on the demo district, in a real PostgreSQL, run with ``dag.test()``.
+
+Both demo schools have the same terms: the year (2025-08-18 to 2026-06-05), Semester 1 (to
+Friday 2026-01-16) and Semester 2 (from 2026-01-20 to the end of the year). The DAG runs at 02:00
+UTC (the tests' district timezone) for the day before. ``dag.test()`` makes a manual run, whose data
+interval Airflow infers as the day that ends at its logical date: the run at 2026-06-06T02:00Z covers
+5 June, the last day of the year term and of Semester 2, so each school's sync covers the whole year.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from attendance_bridge.end_of_term import school_run_id
+from attendance_bridge.settings import SIS_SCHEMA_ENV
+from attendance_bridge.staging import folder_name
+
+from tests.integration.conftest import parsed_dag
+from tests.integration.sync_sandbox import (
+    YEAR_FIRST_DAY,
+    YEAR_LAST_DAY,
+    Sandbox,
+    assert_landed_exactly,
+    expected_records,
+    new_records,
+    rows_before,
+    run_sync,
+    snapshot,
+)
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "attendance_bridge_end_of_term"
+GROUP = "reconcile_school"
+# The run whose data interval is 5 June (a term end for both schools), and one whose is 14 January.
+TERM_END_RUN = datetime(2026, 6, 6, 2, tzinfo=UTC)
+NO_TERM_END_RUN = datetime(2026, 1, 15, 2, tzinfo=UTC)
+# The direction auto picks from each demo school's current recording method (P3).
+AUTO_DIRECTION = {100: "meeting_to_daily", 200: "daily_to_meeting"}
+
+
+@pytest.fixture(scope="module")
+def end_of_term_dag():
+    """The end-of-term DAG as Airflow parses it."""
+    return parsed_dag(DAG_ID)
+
+
+def run_end_of_term(dag, logical_date: datetime, **conf: object):
+    """One run of the end-of-term DAG for the interval starting at ``logical_date``: the DAG run."""
+    return dag.test(logical_date=logical_date, run_conf=conf or None)
+
+
+def summary_of(sandbox: Sandbox, run) -> dict:
+    """The district summary the run wrote."""
+    path = sandbox.reports / "district" / folder_name(run.run_id) / "summary.json"
+    assert path.exists(), f"no district summary at {path}"
+    return json.loads(path.read_text())
+
+
+def school_report(sandbox: Sandbox, run, school: int) -> dict:
+    """The run report of one school's sync inside the end-of-term run."""
+    school_run = folder_name(school_run_id(run.run_id, f"school_{school}"))
+    return json.loads((sandbox.reports / f"school_{school}" / school_run / "report.json").read_text())
+
+
+def task_states(run) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """{(task id, map index): (state, rendered map index)} of a DAG run."""
+    return {
+        (ti.task_id, ti.map_index): (str(ti.state), ti.rendered_map_index) for ti in run.get_task_instances()
+    }
+
+
+def run_log_rows(sandbox: Sandbox) -> list[tuple]:
+    exists = sandbox.q("SELECT to_regclass(%(t)s)", t=f"{sandbox.pipeline_schema}.run_log")[0][0]
+    return sandbox.q("SELECT dag_id, run_id, status FROM {pipeline}.run_log ORDER BY run_id") if exists else []
+
+
+def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_nothing(
+    sandbox: Sandbox, end_of_term_dag
+) -> None:
+    before = snapshot(sandbox)
+    run = run_end_of_term(end_of_term_dag, TERM_END_RUN)
+
+    assert str(run.state) == "success"
+    assert snapshot(sandbox) == before  # report mode: dry runs, nothing written to the SIS (X8)
+    states = task_states(run)
+    # One group instance per school, each labelled by its school and term in the UI.
+    assert {key: value for key, value in states.items() if key[0] == f"{GROUP}.check_parameters"} == {
+        (f"{GROUP}.check_parameters", 0): ("success", "school 100 (25-26, S2)"),
+        (f"{GROUP}.check_parameters", 1): ("success", "school 200 (25-26, S2)"),
+    }
+    assert {state for (task, _), (state, _) in states.items() if task.endswith("load_missing_records")} == {"skipped"}
+
+    summary = summary_of(sandbox, run)
+    assert summary["mode"] == "report" and summary["outcome"] == "succeeded"
+    assert summary["interval"]["first_day"] == summary["interval"]["last_day"] == "2026-06-05"
+    assert [row["school_number"] for row in summary["schools"]] == [100, 200]
+    for row in summary["schools"]:
+        school = row["school_number"]
+        report = school_report(sandbox, run, school)
+        assert report["dry_run"] is True and report["status"] == "succeeded"
+        assert report["parameters"] == {
+            "school_number": school, "year": 35, "direction": "auto",
+            "start_date": YEAR_FIRST_DAY.isoformat(), "end_date": YEAR_LAST_DAY.isoformat(), "dry_run": True,
+        }  # fmt: skip
+        # The counts are the rules engine's for the school's Semester 1 in the direction auto picks.
+        engine = expected_records(
+            sandbox, school, AUTO_DIRECTION[school], "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY
+        )
+        assert row["terms"] == "2025-2026 (25-26), Semester 2 (S2)" and row["direction"] == AUTO_DIRECTION[school]
+        assert row["outcome"] == "succeeded" and row["reason"] is None
+        assert row["counts"]["candidates"] == engine.counts["candidates"] > 0
+        assert row["counts"]["disagreements"] == engine.counts["disagreements"]
+        assert row["report"] == f"../../school_{school}/{folder_name(report['run_id'])}/report.html"
+        assert (sandbox.reports / "district" / folder_name(run.run_id) / row["report"]).resolve().exists()
+    page = (sandbox.reports / "district" / folder_name(run.run_id) / "summary.html").read_text()
+    assert "Report mode:" in page and "Lincoln High" in page and "Roosevelt Middle" in page
+
+
+def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_term_dag) -> None:
+    before = snapshot(sandbox)
+    run = run_end_of_term(end_of_term_dag, NO_TERM_END_RUN, mode="apply")
+
+    assert str(run.state) == "success"
+    states = task_states(run)
+    assert states[("find_schools_to_reconcile", -1)][0] == "success"
+    # No school to map over: no school task ran, only the plan and the summary.
+    assert {task for (task, _), (state, _) in states.items() if state == "success"} == {
+        "find_schools_to_reconcile", "write_district_summary",
+    }  # fmt: skip
+    assert snapshot(sandbox) == before
+    assert run_log_rows(sandbox) == []
+    assert not (sandbox.reports / "district").exists()
+    assert not list(sandbox.reports.glob("school_*"))
