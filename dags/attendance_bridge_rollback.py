@@ -2,7 +2,8 @@
 # Attendance bridge rollback: undo one sync run exactly (X7)
 
 Removes the attendance and attendance_time records **one run** of `attendance_bridge_sync`
-inserted, and nothing else, in one transaction. Use it when a run should not have happened:
+inserted (or one school's sync in an `attendance_bridge_end_of_term` run, whose run id ends in
+`__school_<number>`), and nothing else, in one transaction. Use it when a run should not have happened:
 the wrong school, range or direction, or records the school does not want after all. Every
 record a run inserts is listed in its lineage, with a fingerprint (md5) of the whole row as it
 was inserted; the rollback deletes exactly those rows.
@@ -55,9 +56,10 @@ PARAMS = ParamsDict(
             None,
             type=["null", "string"],
             title="Sync run to undo",
-            description="The Airflow run id of the attendance_bridge_sync run, as in its report "
-            "(e.g. manual__2026-03-02T10:15:00+00:00). Empty: the school's latest sync run whose "
-            "records are still in the SIS.",
+            description="The run id in the sync run's report: an attendance_bridge_sync run "
+            "(e.g. manual__2026-03-02T10:15:00+00:00) or one school's part of an end-of-term run "
+            "(e.g. scheduled__2026-06-05T02:00:00+00:00__school_100). Empty: the school's latest sync "
+            "run whose records are still in the SIS.",
         ),
         "dry_run": Param(
             False,

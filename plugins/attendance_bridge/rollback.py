@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from attendance_bridge import sync
+from attendance_bridge import end_of_term, sync
 from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ log = logging.getLogger("attendance_bridge.rollback")
 
 DAG_ID = "attendance_bridge_rollback"
 SYNC_DAG_ID = sync.DAG_ID
+# The DAGs whose runs load records: a manual sync, and each school's sync in an end-of-term run
+# (run id: the end-of-term run's, then "__school_<n>"). Their run ids do not collide.
+LOADING_DAG_IDS = [SYNC_DAG_ID, end_of_term.DAG_ID]
 PARAMETER_NAMES = ("school_number", "run_id", "dry_run")
 ROLLBACK_TASKS = ("plan_rollback", "roll_back", "write_report")
 TABLES = ("attendance", "attendance_time")
@@ -112,6 +115,7 @@ class SyncRun:
     run_id: str
     school_number: int
     status: str
+    dag_id: str
     dry_run: bool | None
     sis_schema: str | None
     rows: dict[str, int]
@@ -271,14 +275,21 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
                 "(none inserted anything, or every one that did is rolled back already)",
             )
         run_id = latest
-    row = _one(conn, _statement("rollback/select_sync_run", pipeline_schema), {"dag_id": SYNC_DAG_ID, "run_id": run_id})
-    if row is None:
+    rows = _all(
+        conn, _statement("rollback/select_sync_run", pipeline_schema), {"dag_ids": LOADING_DAG_IDS, "run_id": run_id}
+    )
+    if not rows:
         raise RollbackRefused(
             school_number,
             run_id,
-            f"the run log has no run of {SYNC_DAG_ID} with this id (the id is the sync run's Airflow run id, "
-            "as in its report's run_id)",
+            f"the run log has no run of {' or '.join(LOADING_DAG_IDS)} with this id (the id is the sync run's "
+            "Airflow run id, as in its report's run_id)",
         )
+    if len(rows) > 1:
+        raise RollbackRefused(
+            school_number, run_id, f"runs of several DAGs have this id ({', '.join(row['dag_id'] for row in rows)})"
+        )
+    [row] = rows
     run = _sync_run(row)
     if run.school_number != school_number:
         of = f"of school {run.school_number}" if run.school_number is not None else "of no school (refused at once)"
@@ -315,7 +326,7 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
 def check_rows(conn: psycopg.Connection, pipeline_schema: str, run: SyncRun, limit: int = PROBLEMS_KEPT) -> RowCheck:
     """Every row of the run against the SIS: changed, deleted, id reused, or referred to by a row it did not insert."""
     parameters = {
-        "dag_id": SYNC_DAG_ID,
+        "dag_id": run.dag_id,
         "run_id": run.run_id,
         "sis_schema_name": run.sis_schema,
         "limit": limit,
@@ -363,7 +374,7 @@ def roll_back_run(
         check = check_rows(conn, pipeline_schema, run)
         if check.problems:
             raise _refusal(run, check)
-        keys = {"dag_id": SYNC_DAG_ID, "run_id": run.run_id, "rollback_run_id": rollback_run_id}
+        keys = {"dag_id": run.dag_id, "run_id": run.run_id, "rollback_run_id": rollback_run_id}
         deleted = {}
         for table in ("attendance_time", "attendance"):  # the times first: they belong to the records
             counts = _one(conn, _statement(f"rollback/delete_{table}", pipeline_schema, run.sis_schema), keys)
@@ -379,7 +390,7 @@ def roll_back_run(
             conn,
             _statement("rollback/update_run_log_rolled_back", pipeline_schema),
             {
-                "dag_id": SYNC_DAG_ID,
+                "dag_id": run.dag_id,
                 "run_id": run.run_id,
                 "rolled_back_by": rolled_back_by,
                 "rollback_run_id": rollback_run_id,
@@ -432,7 +443,7 @@ def _latest_loaded_run(conn: psycopg.Connection, pipeline_schema: str, school_nu
     row = _one(
         conn,
         _statement("rollback/select_latest_loaded_run", pipeline_schema),
-        {"dag_id": SYNC_DAG_ID, "school_number": school_number},
+        {"dag_ids": LOADING_DAG_IDS, "school_number": school_number},
     )
     return row["run_id"] if row else None
 
@@ -441,6 +452,7 @@ def _sync_run(row: Mapping[str, Any]) -> SyncRun:
     schemas = row["sis_schemas"]
     return SyncRun(
         run_id=row["run_id"],
+        dag_id=row["dag_id"],
         school_number=row["school_number"],
         status=row["status"],
         dry_run=row["dry_run"],

@@ -1,7 +1,7 @@
--- X7: the sync run to undo as the run log has it, with the rows its lineage says are still in the
--- SIS (not rolled back) and the schema they are in.
+-- X7: the sync run to undo (of any DAG that loads records) as the run log has it, with the rows
+-- its lineage says are still in the SIS (not rolled back) and the schema they are in.
 SELECT
-    r.run_id, r.school_number, r.status, r.dry_run, r.message, r.started_at, r.finished_at,
+    r.dag_id, r.run_id, r.school_number, r.status, r.dry_run, r.message, r.started_at, r.finished_at,
     r.rolled_back_at, r.rolled_back_by, r.rollback_run_id, r.rollback_counts,
     coalesce(l.sis_schemas, ARRAY[]::text[]) AS sis_schemas,
     coalesce(l.attendance_rows, 0) AS attendance_rows,
@@ -17,4 +17,4 @@ LEFT JOIN LATERAL (
     FROM {pipeline_schema}.lineage AS x
     WHERE x.dag_id = r.dag_id AND x.run_id = r.run_id AND x.rolled_back_at IS NULL
 ) AS l ON true
-WHERE r.dag_id = %(dag_id)s AND r.run_id = %(run_id)s
+WHERE r.dag_id = ANY(%(dag_ids)s) AND r.run_id = %(run_id)s
