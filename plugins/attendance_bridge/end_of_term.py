@@ -317,7 +317,11 @@ def write_district_summary(run: Run, plan: Mapping[str, Any]) -> dict[str, Any]:
     folder = base / SUMMARY_FOLDER / folder_name(run.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = write_json(summary, folder / "summary.json")
-    page = report_html.write_district_summary_page(folder, summary)
+    try:
+        page = report_html.write_district_summary_page(folder, summary)
+    except Exception:  # summary.json is the record; a page that cannot be drawn must not hide the outcome
+        log.exception("write_district_summary: the summary page could not be written")
+        page = path
     for row in summary["schools"]:
         log.info(
             "write_district_summary: school %s %s: %s %s",

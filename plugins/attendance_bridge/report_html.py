@@ -415,7 +415,7 @@ def _template(name: str) -> Any:
     )
     environment.filters["day"] = _day
     environment.filters["moment"] = _moment
-    environment.filters["number"] = lambda value: "" if value is None else f"{value:,}"
+    environment.filters["number"] = lambda value: "" if value is None or isinstance(value, jinja2.Undefined) else f"{value:,}"
     return environment.get_template(name)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.end_of_term import school_run_id
 from attendance_bridge.settings import SIS_SCHEMA_ENV
 from attendance_bridge.staging import folder_name
@@ -136,3 +137,114 @@ def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_te
     assert run_log_rows(sandbox) == []
     assert not (sandbox.reports / "district").exists()
     assert not list(sandbox.reports.glob("school_*"))
+
+
+def school_rows_added(sandbox: Sandbox, before: dict[str, int], school: int) -> int:
+    return sandbox.q(
+        "SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s AND schoolid = %(s)s", d=before["attendance"], s=school
+    )[0][0]
+
+
+def test_a_school_without_a_bridge_period_fails_alone_and_the_other_is_reconciled(
+    sandbox: Sandbox, end_of_term_dag
+) -> None:
+    # Roosevelt Middle's Regular bell schedule loses its bridge period (P5).
+    sandbox.q(
+        "UPDATE {sis}.bell_schedule_items SET daily_attendance_code = 0 WHERE daily_attendance_code = 1 "
+        "AND bell_schedule_id IN (SELECT id FROM {sis}.bell_schedule WHERE schoolid = 200 AND name = 'Regular')"
+    )
+    before = rows_before(sandbox)
+    engine_100 = expected_records(sandbox, 100, AUTO_DIRECTION[100], "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY)
+
+    run = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")
+
+    assert str(run.state) == "failed"  # the run says a school failed ...
+    states = task_states(run)
+    assert states[(f"{GROUP}.load_missing_records", 0)][0] == "success"  # ... but school 100 was loaded
+    assert states[(f"{GROUP}.validate_preconditions", 1)][0] == "failed"
+    assert states[(f"{GROUP}.load_missing_records", 1)][0] == "upstream_failed"
+    assert_landed_exactly(sandbox, before, engine_100.records)
+    assert school_rows_added(sandbox, before, 200) == 0
+
+    summary = summary_of(sandbox, run)
+    assert summary["mode"] == "apply" and summary["outcome"] == "failed"
+    outcomes = {row["school_number"]: (row["outcome"], row["counts"].get("inserted")) for row in summary["schools"]}
+    assert outcomes == {100: ("succeeded", len(engine_100.records)), 200: ("failed", None)}
+    [failed] = summary["failed"]
+    assert failed["school_number"] == 200
+    assert "P5" in failed["reason"] and "school 200" in failed["reason"] and "Regular" in failed["reason"]
+    assert failed["reason"] == school_report(sandbox, run, 200)["message"]
+    page = (sandbox.reports / "district" / folder_name(run.run_id) / "summary.html").read_text()
+    assert "Schools that failed" in page and "Apply mode:" in page
+
+
+def test_apply_mode_lands_exactly_what_manual_runs_would_and_a_second_run_adds_nothing(
+    sandbox: Sandbox, end_of_term_dag, sync_dag, rollback_dag, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same district in a second schema, reconciled by hand: one manual sync per school with
+    # the parameters the end-of-term run gives it.
+    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_manual", sandbox.pipeline_schema, sandbox.reports)
+    sandbox.q(f"CREATE SCHEMA {twin.schema}")
+    try:
+        create_sis_schema(sandbox.conn, twin.schema)
+        generate_demo_district(sandbox.conn, twin.schema, students_per_school=40, seed=5)
+        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+        twin_before = rows_before(twin)
+        for school in (100, 200):
+            state, report = run_sync(
+                sync_dag, school_number=school, year=35, direction="auto",
+                start_date=YEAR_FIRST_DAY.isoformat(), end_date=YEAR_LAST_DAY.isoformat(),
+            )  # fmt: skip
+            assert state == "success" and report["counts"]["inserted"] > 0
+        by_hand = new_records(twin, twin_before)
+    finally:
+        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
+    monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
+
+    before = rows_before(sandbox)
+    first = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")
+    assert str(first.state) == "success"
+    pd.testing.assert_frame_equal(new_records(sandbox, before), by_hand)
+
+    # X2: the same interval again adds nothing, and its summary says why.
+    after = snapshot(sandbox)
+    second = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")
+    assert str(second.state) == "success"
+    assert snapshot(sandbox) == after
+    first_counts = {row["school_number"]: row["counts"] for row in summary_of(sandbox, first)["schools"]}
+    for row in summary_of(sandbox, second)["schools"]:
+        assert row["counts"]["inserted"] == 0
+        assert row["counts"]["skipped_existing"] >= first_counts[row["school_number"]]["inserted"] > 0
+
+    # X7: a school's part of an end-of-term run is undone like a manual run (here by its run id).
+    school_run = school_run_id(first.run_id, "school_100")
+    undo = rollback_dag.test(run_conf={"school_number": 100, "run_id": school_run}, logical_date=datetime.now(UTC))
+    assert str(undo.state) == "success"
+    assert school_rows_added(sandbox, before, 100) == 0
+    assert school_rows_added(sandbox, before, 200) == first_counts[200]["inserted"]
+    assert sandbox.q(
+        "SELECT status FROM {pipeline}.run_log WHERE dag_id = %(d)s AND run_id = %(r)s", d=DAG_ID, r=school_run
+    ) == [("rolled_back",)]
+
+
+def test_the_terms_that_ended_and_the_schools_settings_are_read_from_the_sis(sandbox: Sandbox) -> None:
+    from attendance_bridge.end_of_term import find_terms_ending, plan_reconciliations
+
+    def ending(first: date, last: date) -> list[tuple[int, str]]:
+        rows = find_terms_ending(sandbox.conn, sandbox.schema, first, last)
+        return [(row["school_number"], row["term_abbreviation"]) for row in rows]
+
+    semester_1_end = date(2026, 1, 16)
+    assert ending(semester_1_end, semester_1_end) == [(100, "S1"), (200, "S1")]
+    assert ending(date(2026, 1, 15), date(2026, 1, 15)) == []
+    assert ending(date(2026, 1, 17), YEAR_LAST_DAY) == [(100, "25-26"), (100, "S2"), (200, "25-26"), (200, "S2")]
+
+    # Roosevelt Middle turns its bridge off: its term still ends, but it is left out, with the reason.
+    sandbox.q(
+        "UPDATE {sis}.prefs SET value = '0' WHERE schoolid = 200 AND yearid = 35 AND name = 'ATT_MeetingDailyBridge'"
+    )
+    planned, left_out = plan_reconciliations(
+        find_terms_ending(sandbox.conn, sandbox.schema, semester_1_end, semester_1_end), "apply"
+    )
+    assert [entry["school_number"] for entry in planned] == [100]
+    assert [(entry["school_number"], entry["reason"][:3]) for entry in left_out] == [(200, "P4:")]
