@@ -319,6 +319,7 @@ def write_district_summary(run: Run, plan: Mapping[str, Any]) -> dict[str, Any]:
     path = write_json(summary, folder / "summary.json")
     try:
         page = report_html.write_district_summary_page(folder, summary)
+        report_html.publish_index(base)
     except Exception:  # summary.json is the record; a page that cannot be drawn must not hide the outcome
         log.exception("write_district_summary: the summary page could not be written")
         page = path

@@ -321,11 +321,12 @@ def district_summary_page(summary: Mapping[str, Any]) -> str:
     )
 
 
-def index_page(entries: list[dict[str, Any]]) -> str:
-    """The HTML index of every run under the reports base, newest first."""
+def index_page(entries: list[dict[str, Any]], summaries: list[dict[str, Any]] | None = None) -> str:
+    """The HTML index of every run under the reports base, newest first, after the district summaries."""
     entries = sorted(entries, key=lambda entry: entry["when"] or "", reverse=True)
     return _template("index.html").render(
         entries=entries,
+        summaries=sorted(summaries or [], key=lambda summary: summary["when"] or "", reverse=True),
         schools=sorted({entry["school"] for entry in entries}, key=lambda school: (len(school), school)),
         statuses=sorted({entry["status"] for entry in entries}),
         generated_at=_now(),
@@ -499,7 +500,7 @@ def publish_index(base: ObjectStoragePath) -> ObjectStoragePath:
                 reports.append((f"{report_file.parent.parent.name}/{report_file.parent.name}", _read(report_file)))
             except Exception:  # one unreadable report must not hide every other run
                 log.warning("the index leaves out %s, which cannot be read", report_file, exc_info=True)
-        _write_text(path, index_page(index_entries(reports)))
+        _write_text(path, index_page(index_entries(reports), district_summaries(base)))
         # Another worker may have written a report after our listing, and its index before ours.
         again = _report_files(base)
         if _signature(again) == _signature(listed):
@@ -584,6 +585,35 @@ def _sibling_reports(folder: ObjectStoragePath) -> list[dict[str, Any]]:
         if document.get("dag_id") == ROLLBACK_DAG_ID:
             found.append(document)
     return found
+
+
+def district_summaries(base: ObjectStoragePath) -> list[dict[str, Any]]:
+    """One row per end-of-term district summary under the reports base, for the index."""
+    from attendance_bridge.end_of_term import SUMMARY_FOLDER
+
+    rows = []
+    folder = base / SUMMARY_FOLDER
+    for path in sorted(folder.glob("*/summary.json"), key=str) if folder.exists() else []:
+        try:
+            summary = _read(path)
+        except Exception:  # one unreadable summary must not hide the rest
+            log.warning("the index leaves out %s, which cannot be read", path, exc_info=True)
+            continue
+        interval = summary.get("interval") or {}
+        rows.append(
+            {
+                "when": summary.get("written_at"),
+                "href": f"{SUMMARY_FOLDER}/{path.parent.name}/{SUMMARY_HTML}",
+                "run_id": summary.get("run_id"),
+                "days": interval.get("first_day") if interval.get("first_day") == interval.get("last_day")
+                else f"{interval.get('first_day')} to {interval.get('last_day')}",
+                "mode": summary.get("mode"),
+                "outcome": summary.get("outcome"),
+                "schools": len(summary.get("schools") or []),
+                "failed": len(summary.get("failed") or []),
+            }
+        )
+    return rows
 
 
 def _report_files(base: ObjectStoragePath) -> list[ObjectStoragePath]:

@@ -120,6 +120,10 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
         assert (sandbox.reports / "district" / folder_name(run.run_id) / row["report"]).resolve().exists()
     page = (sandbox.reports / "district" / folder_name(run.run_id) / "summary.html").read_text()
     assert "Report mode:" in page and "Lincoln High" in page and "Roosevelt Middle" in page
+    # The index of all runs leads to the summary, and lists the schools' runs.
+    index = (sandbox.reports / "index.html").read_text()
+    assert f'href="district/{folder_name(run.run_id)}/summary.html"' in index
+    assert all(folder_name(school_run_id(run.run_id, f"school_{n}")) in index for n in (100, 200))
 
 
 def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_term_dag) -> None:
