@@ -66,10 +66,10 @@ def test_schools_without_a_current_method_or_a_bridge_are_left_out_with_their_re
     )  # fmt: skip
     assert planned == []
     assert [(entry["school_number"], entry["reason"]) for entry in left_out] == [
-        (300, "P3: school 300 has no current recording method for the 2025-2026 school year "
-              "(ATT_RecordModeDaily and ATT_RecordModeMeeting are off or not set)"),
-        (400, "P4: the Meeting and Daily Attendance Bridge of school 400 is off or not set for the 2025-2026 "
-              "school year"),
+        (300, ("P3: school 300 has no current recording method for the 2025-2026 school year "
+               "(ATT_RecordModeDaily and ATT_RecordModeMeeting are off or not set)")),
+        (400, ("P4: the Meeting and Daily Attendance Bridge of school 400 is off or not set for the 2025-2026 "
+               "school year")),
     ]  # fmt: skip
 
 

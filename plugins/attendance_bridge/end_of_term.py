@@ -97,7 +97,9 @@ def find_terms_ending(conn: psycopg.Connection, schema: str, first_day: date, la
         return list(cursor.fetchall())
 
 
-def plan_reconciliations(terms: Iterable[Mapping[str, Any]], mode: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_reconciliations(
+    terms: Iterable[Mapping[str, Any]], mode: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(one sync per school and year, the schools left out with their reason), from ``find_terms_ending``'s rows.
 
     Each sync carries ``conf``, the parameters a manual run of ``attendance_bridge_sync`` would be
@@ -244,9 +246,7 @@ def district_summary(
             }
             for entry in left_out
         ],
-        "totals": {
-            name: sum(int(row["counts"].get(name, 0)) for row in rows) for name in SUMMARY_COUNTS
-        },
+        "totals": {name: sum(int(row["counts"].get(name, 0)) for row in rows) for name in SUMMARY_COUNTS},
     }
 
 

@@ -416,7 +416,9 @@ def _template(name: str) -> Any:
     )
     environment.filters["day"] = _day
     environment.filters["moment"] = _moment
-    environment.filters["number"] = lambda value: "" if value is None or isinstance(value, jinja2.Undefined) else f"{value:,}"
+    environment.filters["number"] = lambda value: (
+        "" if value is None or isinstance(value, jinja2.Undefined) else f"{value:,}"
+    )
     return environment.get_template(name)
 
 
@@ -605,7 +607,8 @@ def district_summaries(base: ObjectStoragePath) -> list[dict[str, Any]]:
                 "when": summary.get("written_at"),
                 "href": f"{SUMMARY_FOLDER}/{path.parent.name}/{SUMMARY_HTML}",
                 "run_id": summary.get("run_id"),
-                "days": interval.get("first_day") if interval.get("first_day") == interval.get("last_day")
+                "days": interval.get("first_day")
+                if interval.get("first_day") == interval.get("last_day")
                 else f"{interval.get('first_day')} to {interval.get('last_day')}",
                 "mode": summary.get("mode"),
                 "outcome": summary.get("outcome"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -70,9 +69,7 @@ def school_report(sandbox: Sandbox, run, school: int) -> dict:
 
 def task_states(run) -> dict[tuple[str, int], tuple[str, str | None]]:
     """{(task id, map index): (state, rendered map index)} of a DAG run."""
-    return {
-        (ti.task_id, ti.map_index): (str(ti.state), ti.rendered_map_index) for ti in run.get_task_instances()
-    }
+    return {(ti.task_id, ti.map_index): (str(ti.state), ti.rendered_map_index) for ti in run.get_task_instances()}
 
 
 def run_log_rows(sandbox: Sandbox) -> list[tuple]:
@@ -109,9 +106,7 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
             "start_date": YEAR_FIRST_DAY.isoformat(), "end_date": YEAR_LAST_DAY.isoformat(), "dry_run": True,
         }  # fmt: skip
         # The counts are the rules engine's for the school's Semester 1 in the direction auto picks.
-        engine = expected_records(
-            sandbox, school, AUTO_DIRECTION[school], "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY
-        )
+        engine = expected_records(sandbox, school, AUTO_DIRECTION[school], "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY)
         assert row["terms"] == "2025-2026 (25-26), Semester 2 (S2)" and row["direction"] == AUTO_DIRECTION[school]
         assert row["outcome"] == "succeeded" and row["reason"] is None
         assert row["counts"]["candidates"] == engine.counts["candidates"] > 0
@@ -145,7 +140,9 @@ def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_te
 
 def school_rows_added(sandbox: Sandbox, before: dict[str, int], school: int) -> int:
     return sandbox.q(
-        "SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s AND schoolid = %(s)s", d=before["attendance"], s=school
+        "SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s AND schoolid = %(s)s",
+        d=before["attendance"],
+        s=school,
     )[0][0]
 
 
