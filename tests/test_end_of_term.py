@@ -131,5 +131,6 @@ def test_the_summary_lists_every_school_and_each_failure_with_its_reason() -> No
 
     page = district_summary_page(summary)
     assert 'data-school="200" data-outcome="failed"' in page and "P5 failed for school 200" in page
-    assert 'href="../../school_100/r__school_100/report.html"' in page
+    assert 'href="../../school_100/r__school_100/report.html">100 School 100</a>' in page
+    assert "300 School 300 (no report)" in page
     assert "Schools not reconciled" in page and "Meeting and Daily Attendance Bridge of school 400" in page

@@ -10,7 +10,9 @@ interval Airflow infers as the day that ends at its logical date: the run at 202
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,6 +22,7 @@ from attendance_bridge.settings import SIS_SCHEMA_ENV
 from attendance_bridge.staging import folder_name
 
 from tests.integration.conftest import parsed_dag
+from tests.integration.test_pages_in_browser import ARTIFACTS, open_in_browser, title
 from tests.integration.sync_sandbox import (
     YEAR_FIRST_DAY,
     YEAR_LAST_DAY,
@@ -147,7 +150,7 @@ def school_rows_added(sandbox: Sandbox, before: dict[str, int], school: int) -> 
 
 
 def test_a_school_without_a_bridge_period_fails_alone_and_the_other_is_reconciled(
-    sandbox: Sandbox, end_of_term_dag
+    sandbox: Sandbox, end_of_term_dag, tmp_path: Path
 ) -> None:
     # Roosevelt Middle's Regular bell schedule loses its bridge period (P5).
     sandbox.q(
@@ -175,8 +178,15 @@ def test_a_school_without_a_bridge_period_fails_alone_and_the_other_is_reconcile
     assert failed["school_number"] == 200
     assert "P5" in failed["reason"] and "school 200" in failed["reason"] and "Regular" in failed["reason"]
     assert failed["reason"] == school_report(sandbox, run, 200)["message"]
-    page = (sandbox.reports / "district" / folder_name(run.run_id) / "summary.html").read_text()
-    assert "Schools that failed" in page and "Apply mode:" in page
+    # What the auditor sees, in a real browser: the failed school and why, the other school's link.
+    page = sandbox.reports / "district" / folder_name(run.run_id) / "summary.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    dom, console = open_in_browser(page, tmp_path / "profile", ARTIFACTS / "district_summary.png")
+    assert not [line for line in console if "Uncaught" in line], console
+    assert "failed" in title(dom) and "Schools that failed" in dom and "Apply mode:" in dom
+    assert "P5 failed for school 200" in dom
+    links = re.findall(r'<a class="report" href="([^"]+)">', dom)  # a failed run has its report too
+    assert len(links) == 2 and all((page.parent / link).resolve().exists() for link in links)
 
 
 def test_apply_mode_lands_exactly_what_manual_runs_would_and_a_second_run_adds_nothing(
