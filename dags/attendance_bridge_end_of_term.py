@@ -33,8 +33,10 @@ environment of the Airflow components; a manual run or a backfill can choose wit
   per school with its terms, outcome, counts and a link to its report; failed schools with
   their reason. The run fails when a school failed, after writing the summary.
 
-Backfill: `bin/airflow backfill create --dag-id attendance_bridge_end_of_term --from-date ...
---to-date ...` gives every past day the same result; rerunning a day adds nothing (X2).
+Backfill: `bin/airflow backfill create --dag-id attendance_bridge_end_of_term --from-date
+2026-06-01 --to-date 2026-06-05T02:00:00+00:00` gives every past day the same result (end the
+range at 02:00 of its last day: the bounds are logical dates, and a plain date is midnight);
+rerunning a day adds nothing (X2).
 """
 
 from __future__ import annotations
