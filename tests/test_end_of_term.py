@@ -85,6 +85,20 @@ def test_a_school_with_terms_of_two_years_ending_gets_a_sync_per_year_with_disti
     )
 
 
+def test_a_term_without_a_first_day_is_left_out_and_the_school_s_other_terms_still_run() -> None:
+    last = date(2026, 6, 5)
+    planned, left_out = plan_reconciliations(
+        [term(100, 3500, "2025-2026", None, last), term(100, 3502, "Semester 2", date(2026, 1, 20), last),
+         term(200, 3502, "Semester 2", None, last)],
+        "report",
+    )  # fmt: skip
+    assert [(entry["school_number"], entry["start_date"]) for entry in planned] == [(100, "2026-01-20")]
+    assert [(entry["school_number"], entry["reason"]) for entry in left_out] == [
+        (100, "P2: term '2025-2026' (id 3500) of school 100 has no first day in the SIS"),
+        (200, "P2: term 'Semester 2' (id 3502) of school 200 has no first day in the SIS"),
+    ]
+
+
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode must be one of report, apply"):
         plan_reconciliations([], "dry")

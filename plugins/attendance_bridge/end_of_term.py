@@ -115,7 +115,14 @@ def plan_reconciliations(
         years_of.setdefault(school, []).append(yearid)
 
     planned, left_out = [], []
-    for (school, yearid), rows in sorted(groups.items()):
+    for (school, yearid), all_rows in sorted(groups.items()):
+        # A term without a first day cannot give a range (P2 would refuse it); the others still can.
+        undated = [row for row in all_rows if row["firstday"] is None]
+        for row in undated:
+            left_out.append(_undated(row, school, yearid))
+        rows = [row for row in all_rows if row["firstday"] is not None]
+        if not rows:
+            continue
         first, last = min(_date(row["firstday"]) for row in rows), max(_date(row["lastday"]) for row in rows)
         entry = {
             "school_number": school,
@@ -150,6 +157,17 @@ def plan_reconciliations(
         }
         planned.append({**entry, "key": key, "mode": mode, "conf": conf})
     return planned, left_out
+
+
+def _undated(row: Mapping[str, Any], school: int, yearid: int) -> dict[str, Any]:
+    """A term the SIS gives no first day, as a school left out with the reason."""
+    return {
+        "school_number": school,
+        "school_name": row["school_name"],
+        "yearid": yearid,
+        "terms": [{"termid": int(row["termid"]), "name": row["term_name"], "abbreviation": row["term_abbreviation"]}],
+        "reason": f"P2: term {row['term_name']!r} (id {row['termid']}) of school {school} has no first day in the SIS",
+    }
 
 
 def _left_out_because(rows: Sequence[Mapping[str, Any]], school: int, yearid: int) -> str | None:
