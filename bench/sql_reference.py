@@ -1,0 +1,93 @@
+"""The benchmark's reference: the sync's database work as plain SQL run inside PostgreSQL.
+
+Issue 7 compares the pipeline with a reference that backs up one school's range (X6) and
+inserts, with ``INSERT ... SELECT`` and anti-joins, exactly the records the rules engine builds
+(SPEC 5, M1-M4 and D1-D6). The statements are in ``include/sql/bench/reference/``; this module
+runs them, each function in one transaction. It checks no precondition (P1-P6): the benchmark
+runs it on a district the pipeline has validated. ``tests/integration/test_sql_reference.py``
+proves it lands the engine's records, row for row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+from attendance_bridge.settings import (
+    ABSENT,
+    ABSENT_PERIODS_OPTIONS,
+    ALL_PERIODS,
+    DAILY_TO_MEETING,
+    MEETING_TO_DAILY,
+    MODE_DAILY,
+    MODE_MEETING,
+)
+from attendance_bridge.sql import load_sql
+from psycopg import sql
+
+BACKUP_STATEMENTS = (
+    "create_backup_schema",
+    "drop_backup_tables",
+    "create_backup_attendance",
+    "create_backup_attendance_time",
+    "insert_backup_attendance",
+    "insert_backup_attendance_time",
+)
+
+
+def _statement(name: str, **identifiers: str) -> sql.Composed:
+    """``include/sql/bench/reference/<name>.sql`` with its schema placeholders quoted."""
+    return sql.SQL(load_sql(f"bench/reference/{name}")).format(
+        **{placeholder: sql.Identifier(value) for placeholder, value in identifiers.items()}
+    )
+
+
+def back_up_school(
+    conn: psycopg.Connection, schema: str, scratch_schema: str, school: int, start: date, end: date
+) -> int:
+    """X6: copy the school's attendance rows of the range (all modes) and their attendance_time rows
+    into ``scratch_schema``.attendance and .attendance_time (replacing an earlier copy); returns the
+    number of attendance rows copied.
+    """
+    parameters = {"school_number": school, "start_date": start, "end_date": end}
+    copied = 0
+    with conn.transaction(), conn.cursor() as cursor:
+        for name in BACKUP_STATEMENTS:
+            cursor.execute(_statement(name, schema=schema, scratch=scratch_schema), parameters)
+            if name == "insert_backup_attendance":
+                copied = cursor.rowcount
+    return copied
+
+
+def insert_missing_records(
+    conn: psycopg.Connection,
+    schema: str,
+    school: int,
+    yearid: int,
+    direction: str,
+    absent_periods: str,
+    start: date,
+    end: date,
+) -> tuple[int, int]:
+    """Insert the records the rules engine builds for the run; returns (attendance rows,
+    attendance_time rows) inserted. A second call with the same arguments inserts nothing (X2).
+    """
+    if direction not in (MEETING_TO_DAILY, DAILY_TO_MEETING):
+        raise ValueError(f"direction must be {MEETING_TO_DAILY} or {DAILY_TO_MEETING}, got {direction!r}")
+    if absent_periods not in ABSENT_PERIODS_OPTIONS:
+        raise ValueError(f"absent_periods must be one of {ABSENT_PERIODS_OPTIONS}, got {absent_periods!r}")
+    parameters = {
+        "school_number": school,
+        "yearid": yearid,
+        "start_date": start,
+        "end_date": end,
+        "mode_daily": MODE_DAILY,
+        "mode_meeting": MODE_MEETING,
+        "absent": ABSENT,
+        "absent_all_periods": absent_periods == ALL_PERIODS,
+    }
+    name = "insert_missing_daily_records" if direction == MEETING_TO_DAILY else "insert_missing_meeting_records"
+    with conn.transaction(), conn.cursor() as cursor:
+        counts = cursor.execute(_statement(name, schema=schema), parameters).fetchone() or (0, 0)
+    # Meeting records have no attendance_time row; their statement returns one count.
+    return int(counts[0]), int(counts[1]) if direction == MEETING_TO_DAILY else 0
