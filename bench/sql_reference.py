@@ -3,7 +3,8 @@
 Issue 7 compares the pipeline with a reference that backs up one school's range (X6) and
 inserts, with ``INSERT ... SELECT`` and anti-joins, exactly the records the rules engine builds
 (SPEC 5, M1-M4 and D1-D6). The statements are in ``include/sql/bench/reference/``; this module
-runs them, each function in one transaction. It checks no precondition (P1-P6): the benchmark
+runs them, each function in one transaction: the backup, and the build (the records into a
+temporary table), analyse and anti-join insert. It checks no precondition (P1-P6): the benchmark
 runs it on a district the pipeline has validated. ``tests/integration/test_sql_reference.py``
 proves it lands the engine's records, row for row.
 """
@@ -33,6 +34,10 @@ BACKUP_STATEMENTS = (
     "insert_backup_attendance",
     "insert_backup_attendance_time",
 )
+
+# The records the rules build are staged in a temporary table, analysed, then anti-joined to
+# attendance: the same shape as the pipeline's load, which stages the engine's records.
+RECORDS_STATEMENTS = ("drop_reference_records", "create_reference_records")
 
 
 def _statement(name: str, **identifiers: str) -> sql.Composed:
@@ -86,8 +91,12 @@ def insert_missing_records(
         "absent": ABSENT,
         "absent_all_periods": absent_periods == ALL_PERIODS,
     }
-    name = "insert_missing_daily_records" if direction == MEETING_TO_DAILY else "insert_missing_meeting_records"
+    records = "daily_records" if direction == MEETING_TO_DAILY else "meeting_records"
     with conn.transaction(), conn.cursor() as cursor:
-        counts = cursor.execute(_statement(name, schema=schema), parameters).fetchone() or (0, 0)
+        for name in (*RECORDS_STATEMENTS, f"insert_reference_{records}", "analyze_reference_records"):
+            cursor.execute(_statement(name, schema=schema), parameters)
+        counts = cursor.execute(_statement(f"insert_missing_{records}", schema=schema), parameters).fetchone()
+    if counts is None:
+        raise RuntimeError(f"insert_missing_{records} returned no counts")
     # Meeting records have no attendance_time row; their statement returns one count.
     return int(counts[0]), int(counts[1]) if direction == MEETING_TO_DAILY else 0

@@ -1,108 +1,25 @@
--- daily_to_meeting (SPEC 5, D1-D6) as one statement: the Meeting records the rules engine builds
--- for one school, year and range. Returns the count.
--- Reads what the pipeline's extract reads: the school's calendar days of the range, its cycle
--- days, bell schedules, periods, section meetings and attendance codes of the year, its
--- enrolments active in the range, and its Daily and Meeting records. The CTEs are materialised:
--- inlined, the planner starts from every enrolment on every day and probes attendance for each.
-WITH days AS MATERIALIZED (
-    -- Every in-session day d of the range with B(d), L(d) and P*(d).
-    SELECT d.id AS calendar_dayid, d.date_value AS att_date, b.id AS bell_schedule_id, l.letter,
-           bridge.period_id AS bridge_period_id
-    FROM {schema}.calendar_day AS d
-    JOIN {schema}.cycle_day AS l
-      ON l.id = d.cycle_day_id
-     AND l.schoolid = %(school_number)s
-     AND l.year_id = %(yearid)s
-    JOIN {schema}.bell_schedule AS b
-      ON b.id = d.bell_schedule_id
-     AND b.schoolid = %(school_number)s
-     AND b.year_id = %(yearid)s
-    JOIN {schema}.bell_schedule_items AS bridge
-      ON bridge.bell_schedule_id = b.id
-     AND bridge.daily_attendance_code = 1
-    WHERE d.schoolid = %(school_number)s
-      AND d.insession = 1
-      AND d.date_value BETWEEN %(start_date)s AND %(end_date)s
-),
-schedule_periods AS (
-    -- The periods of every bell schedule of the school and year: B -> p and its period number.
-    SELECT DISTINCT i.bell_schedule_id, p.id AS periodid, p.period_number
-    FROM {schema}.bell_schedule_items AS i
-    JOIN {schema}.bell_schedule AS b
-      ON b.id = i.bell_schedule_id
-     AND b.schoolid = %(school_number)s
-     AND b.year_id = %(yearid)s
-    JOIN {schema}.period AS p
-      ON p.id = i.period_id
-     AND p.schoolid = %(school_number)s
-     AND p.year_id = %(yearid)s
-),
-targets AS MATERIALIZED (
-    -- D1: every Daily record x of the school on an in-session day of the range, with code k.
-    -- D2: the bridge period, and every period of B(d) when k is Absent under all_periods.
-    SELECT x.id, x.studentid, x.att_date, x.attendance_codeid, days.calendar_dayid, days.letter,
-           sp.periodid, sp.period_number
-    FROM {schema}.attendance AS x
-    JOIN days ON days.att_date = x.att_date
-    JOIN {schema}.attendance_code AS k
-      ON k.id = x.attendance_codeid
-     AND k.schoolid = %(school_number)s
-     AND k.yearid = %(yearid)s
-    JOIN schedule_periods AS sp
-      ON sp.bell_schedule_id = days.bell_schedule_id
-     AND (sp.periodid = days.bridge_period_id
-          OR (k.presence_status_cd = %(absent)s::text AND %(absent_all_periods)s::boolean))
-    WHERE x.schoolid = %(school_number)s
-      AND x.att_mode_code = %(mode_daily)s::text
-),
-meets AS MATERIALIZED (
-    -- When each of the school's enrolments (not dropped, active in the range) meets.
-    SELECT DISTINCT c.id AS ccid, c.studentid, c.dateenrolled, c.dateleft,
-           sm.cycle_day_letter AS letter, sm.period_number
-    FROM {schema}.cc AS c
-    JOIN {schema}.section_meeting AS sm
-      ON sm.sectionid = c.sectionid
-     AND sm.schoolid = %(school_number)s
-     AND sm.year_id = %(yearid)s
-    WHERE c.schoolid = %(school_number)s
-      AND c.sectionid > 0
-      AND c.dateenrolled <= %(end_date)s
-      AND c.dateleft > %(start_date)s
-),
-winners AS (
-    -- D3: one Meeting record per target period and enrolment through which the student is
-    -- scheduled then. D6: per (student, day, enrolment, period) the lowest source id wins.
-    SELECT DISTINCT ON (t.studentid, t.att_date, m.ccid, t.periodid)
-           t.id, t.studentid, t.att_date, t.calendar_dayid, t.attendance_codeid, m.ccid, t.periodid
-    FROM targets AS t
-    JOIN meets AS m
-      ON m.studentid = t.studentid
-     AND m.letter = t.letter
-     AND m.period_number = t.period_number
-     AND m.dateenrolled <= t.att_date
-     AND t.att_date < m.dateleft
-    ORDER BY t.studentid, t.att_date, m.ccid, t.periodid, t.id
-),
-inserted AS (
-    -- D4: skip a key that already holds a Meeting record of the school, whatever its code.
+-- daily_to_meeting (SPEC 5, D4): insert the records whose key holds no Meeting record of the school
+-- yet, whatever its code. Returns the count.
+WITH inserted AS (
     INSERT INTO {schema}.attendance (
         studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
         ccid, periodid, parent_attendanceid
     )
-    SELECT w.studentid, %(school_number)s, %(yearid)s, w.att_date, w.calendar_dayid, w.attendance_codeid,
-           %(mode_meeting)s::text, w.ccid, w.periodid, w.id
-    FROM winners AS w
+    SELECT r.studentid, %(school_number)s, %(yearid)s, r.att_date, r.calendar_dayid, r.attendance_codeid,
+           %(mode_meeting)s::text, r.ccid, r.periodid, r.parent_attendanceid
+    FROM pg_temp.reference_records AS r
     WHERE NOT EXISTS (
         SELECT 1
         FROM {schema}.attendance AS a
         WHERE a.schoolid = %(school_number)s
-          AND a.att_date = w.att_date
-          AND a.studentid = w.studentid
+          AND a.att_date BETWEEN %(start_date)s AND %(end_date)s
+          AND a.att_date = r.att_date
+          AND a.studentid = r.studentid
           AND a.att_mode_code = %(mode_meeting)s::text
-          AND a.ccid = w.ccid
-          AND a.periodid = w.periodid
+          AND a.ccid = r.ccid
+          AND a.periodid = r.periodid
     )
-    ORDER BY w.att_date, w.studentid, w.periodid, w.ccid
+    ORDER BY r.att_date, r.studentid, r.periodid, r.ccid
     RETURNING id
 )
 SELECT count(*) AS inserted_attendance FROM inserted
