@@ -7,8 +7,8 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser test test-unit test-integration demo bench bench-sync lock clean
-STUDENTS ?= 3000
+.PHONY: help setup browser test test-unit test-integration demo bench lock clean
+STUDENTS ?= 2500
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -42,11 +42,8 @@ test-integration: setup browser  ## only the tests against a real PostgreSQL
 demo: setup  ## build the demo district in the embedded PostgreSQL and run the bridge on it
 	PYTHONPATH=plugins $(BIN)/python -m attendance_bridge.demo
 
-bench: setup  ## time extract and compute on a large demo district (STUDENTS=3000)
-	PYTHONPATH=plugins $(BIN)/python bench/bench_rules.py --students $(STUDENTS)
-
-bench-sync: setup  ## every sync phase on one school with a record for every student-day (SYNC_STUDENTS=2500)
-	PYTHONPATH=plugins $(BIN)/python bench/bench_sync.py --students $(or $(SYNC_STUDENTS),2500)
+bench: setup  ## a large school end to end against an in-database SQL reference and the naive way (STUDENTS=2500)
+	PYTHONPATH=plugins:. $(BIN)/python bench/end_to_end.py --students $(STUDENTS)
 
 lock: setup  ## re-resolve requirements.in into requirements.txt
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --no-header requirements.in -o requirements.txt
