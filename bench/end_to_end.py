@@ -309,6 +309,7 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
 
 def naive_inserts(info: Any, schema: str, records_url: str) -> dict[str, Any]:
     """One INSERT (and one attendance_time INSERT for a Daily record) and one COMMIT per record, on a sample."""
+    import pandas
     import psycopg
     from attendance_bridge.settings import MODE_DAILY
     from attendance_bridge.staging import read_frame
@@ -321,7 +322,7 @@ def naive_inserts(info: Any, schema: str, records_url: str) -> dict[str, Any]:
     insert_record = statement("bench/insert_one_attendance", schema=schema)
     insert_time = statement("bench/insert_one_attendance_time", schema=schema)
     rows = [
-        {key: (None if value != value else value) for key, value in row.items()}  # NaN/NA as NULL
+        {key: (None if pandas.isna(value) else value) for key, value in row.items()}  # NaN/NA as NULL
         for row in sample.astype(object).to_dict("records")
     ]
     with psycopg.connect(**info.conninfo_kwargs()) as conn:
