@@ -107,16 +107,18 @@ def _attempt(ti: Any) -> tuple[int, int | None]:
 
 
 def _conf(context: Mapping[str, Any], school: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The sync's parameters: the DAG run's conf, or those the end-of-term plan gave the school.
+    """The sync's parameters: the DAG run's conf, or those the end-of-term plan gave the school."""
+    _name_map_index(context, school)
+    return dict(school["conf"]) if school is not None else dict(context["dag_run"].conf or {})
 
-    For a school of the end-of-term DAG, also names the task's map index ("school 100 (S1)"),
-    which the group's ``map_index_template`` shows in the UI.
-    """
+
+def _name_map_index(context: Mapping[str, Any], school: Mapping[str, Any] | None) -> None:
+    """For a school of the end-of-term DAG, the name its tasks show in the UI instead of a map index
+    ("school 100 (S1)"), through the group's ``map_index_template``."""
     if school is None:
-        return dict(context["dag_run"].conf or {})
+        return
     terms = ", ".join(term["abbreviation"] or term["name"] for term in school.get("terms") or [])
     context["school_label"] = f"school {school['school_number']}" + (f" ({terms})" if terms else "")  # type: ignore[index]
-    return dict(school["conf"])
 
 
 def check_parameters(context: Mapping[str, Any], school: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -128,7 +130,7 @@ def phase(
     name: str, context: Mapping[str, Any], *upstream: Mapping[str, Any], school: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """A read-only phase of ``sync`` by name."""
-    _conf(context, school)  # the map index's name
+    _name_map_index(context, school)
     return _leaving_failure(context, lambda: getattr(sync, name)(run_of(context, school), *upstream))
 
 
@@ -137,7 +139,7 @@ def write_phase(
     school: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Backup or load: skipped on a dry run (X8), so nothing is written to the SIS."""
-    _conf(context, school)  # the map index's name
+    _name_map_index(context, school)
     if checked["dry_run"]:
         from airflow.sdk.exceptions import AirflowSkipException
 
