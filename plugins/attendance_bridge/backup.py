@@ -1,9 +1,11 @@
 """X6: before a load, a verified snapshot of the school's attendance in the range. No backup, no load.
 
-The snapshot keeps whole rows as jsonb (``to_jsonb(row)``), so columns this project does not
-know about survive; restoring is an operator's job, the run's own inserts are undone through
-the lineage (X7). Counts and a checksum are computed from the SIS tables and from the
-snapshot in the same REPEATABLE READ transaction and must agree, or the backup fails.
+The snapshot is two tables of the pipeline schema, ``backup_<n>_attendance`` and
+``backup_<n>_attendance_time``, created like the SIS tables (every column with its type, so
+columns this project does not know about survive) and named in the run's manifest. Restoring
+is an operator's job; the run's own inserts are undone through the lineage (X7). Counts and a
+checksum over every row's text are computed from the SIS tables and from the snapshot in the
+same REPEATABLE READ transaction and must agree, or the backup fails.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ class BackupNotVerified(ValueError):
 class BackupManifest:
     """What one run's snapshot covers and holds, and when it was verified."""
 
+    backup_id: int
     dag_id: str
     run_id: str
     sis_schema: str
     school_number: int
     start_date: date
     end_date: date
+    attendance_table: str | None
+    attendance_time_table: str | None
     attendance_rows: int
     attendance_time_rows: int
     checksum: str
@@ -63,21 +68,26 @@ def take_backup(
     scope = {"school_number": school_number, "start_date": start_date, "end_date": end_date}
     with conn.transaction():
         conn.execute(load_sql("backup/set_repeatable_read"))
-        # A retried task starts from nothing rather than adding to its first attempt's rows.
-        for name in ("backup", "backup_attendance", "backup_attendance_time"):
-            conn.execute(_statement(f"backup/delete_{name}", pipeline_schema, sis_schema), keys)
-        for name in ("backup_attendance", "backup_attendance_time"):
-            conn.execute(_statement(f"backup/insert_{name}", pipeline_schema, sis_schema), {**keys, **scope})
+        _drop_earlier_snapshot(conn, pipeline_schema, keys)
+        schema_name = {"pipeline_schema_name": pipeline_schema}
+        backup_id = _one(conn, _statement("backup/select_next_backup_id", pipeline_schema), schema_name)
+        tables = snapshot_tables(backup_id["backup_id"])
+        for table in ("attendance", "attendance_time"):
+            conn.execute(_statement(f"backup/create_snapshot_{table}", pipeline_schema, sis_schema, **tables))
+            conn.execute(_statement(f"backup/insert_snapshot_{table}", pipeline_schema, sis_schema, **tables), scope)
+            _comment(
+                conn, pipeline_schema, tables[f"{table}_table"], table, run_id, school_number, start_date, end_date
+            )
         source = _one(conn, _statement("backup/select_sis_checksum", pipeline_schema, sis_schema), scope)
-        copied = _one(conn, _statement("backup/select_backup_checksum", pipeline_schema, sis_schema), keys)
+        copied = _one(conn, _statement("backup/select_snapshot_checksum", pipeline_schema, **tables), {})
         if copied != source:
             raise BackupNotVerified(
                 school_number, run_id, f"the snapshot holds {_describe(copied)} but the SIS tables {_describe(source)}"
             )
         row = _one(
             conn,
-            _statement("backup/insert_backup", pipeline_schema, sis_schema),
-            {**keys, **scope, **source, "sis_schema": sis_schema},
+            _statement("backup/insert_backup", pipeline_schema),
+            {**keys, **scope, **source, **backup_id, **tables, "sis_schema": sis_schema},
         )
     return BackupManifest(**row)
 
@@ -92,7 +102,30 @@ def verified_backup(conn: psycopg.Connection, pipeline_schema: str, dag_id: str,
         manifest = BackupManifest(**row)
         if manifest.verified_at is None:
             raise BackupNotVerified(manifest.school_number, run_id, "the backup was never verified")
-        held = _one(conn, _statement("backup/select_backup_checksum", pipeline_schema), keys)
+        if manifest.attendance_table is None or manifest.attendance_time_table is None:
+            raise BackupNotVerified(
+                manifest.school_number,
+                run_id,
+                "the backup was taken by an earlier version of attendance-bridge (before migration 0005); "
+                "clear the run's back_up_school_records task to take it again",
+            )
+        tables = {
+            "attendance_table": manifest.attendance_table,
+            "attendance_time_table": manifest.attendance_time_table,
+        }
+        present = _one(
+            conn,
+            _statement("backup/select_snapshot_tables_exist", pipeline_schema),
+            {"pipeline_schema_name": pipeline_schema, **tables},
+        )
+        if not present["present"]:
+            raise BackupNotVerified(
+                manifest.school_number,
+                run_id,
+                f"the snapshot tables {manifest.attendance_table} and {manifest.attendance_time_table} "
+                f"are not both in schema {pipeline_schema}",
+            )
+        held = _one(conn, _statement("backup/select_snapshot_checksum", pipeline_schema, **tables), {})
     expected = {name: getattr(manifest, name) for name in ("attendance_rows", "attendance_time_rows", "checksum")}
     if held != expected:
         raise BackupNotVerified(
@@ -112,12 +145,59 @@ def require_own_transaction(conn: psycopg.Connection, caller: str) -> None:
         )
 
 
-def _statement(name: str, pipeline_schema: str, sis_schema: str | None = None) -> sql.Composed:
-    """A backup statement with its schemas quoted in."""
-    schemas = {"pipeline_schema": sql.Identifier(pipeline_schema)}
+def snapshot_tables(backup_id: int) -> dict[str, str]:
+    """The names of snapshot ``backup_id``'s tables in the pipeline schema."""
+    return {
+        "attendance_table": f"backup_{backup_id}_attendance",
+        "attendance_time_table": f"backup_{backup_id}_attendance_time",
+    }
+
+
+def _drop_earlier_snapshot(conn: psycopg.Connection, pipeline_schema: str, keys: dict[str, str]) -> None:
+    """A retried task starts from nothing rather than adding to its first attempt's snapshot."""
+    for tables in _all(conn, _statement("backup/select_backup_tables", pipeline_schema), keys):
+        conn.execute(_statement("backup/drop_snapshot_tables", pipeline_schema, **tables))
+    # A first attempt made before migration 0005 kept its rows in the shared jsonb tables.
+    for name in ("backup", "backup_attendance", "backup_attendance_time"):
+        conn.execute(_statement(f"backup/delete_{name}", pipeline_schema), keys)
+
+
+def _comment(
+    conn: psycopg.Connection,
+    pipeline_schema: str,
+    table_name: str,
+    sis_table: str,
+    run_id: str,
+    school_number: int,
+    start_date: date,
+    end_date: date,
+) -> None:
+    """What a snapshot table holds, for whoever finds it in the schema."""
+    text = (
+        f"X6: snapshot of the {sis_table} rows of school {school_number} from {start_date} to {end_date}, "
+        f"taken before run {run_id} loaded; its manifest is the backup row naming this table."
+    )
+    statement = sql.SQL(load_sql("backup/comment_snapshot_table")).format(
+        pipeline_schema=sql.Identifier(pipeline_schema),
+        table_name=sql.Identifier(table_name),
+        comment=sql.Literal(text),
+    )
+    conn.execute(statement)
+
+
+def _statement(name: str, pipeline_schema: str, sis_schema: str | None = None, **tables: str) -> sql.Composed:
+    """A backup statement with its schemas and snapshot tables quoted in."""
+    identifiers = {"pipeline_schema": pipeline_schema, **tables}
     if sis_schema is not None:
-        schemas["sis_schema"] = sql.Identifier(sis_schema)
-    return sql.SQL(load_sql(name)).format(**schemas)
+        identifiers["sis_schema"] = sis_schema
+    return sql.SQL(load_sql(name)).format(**{key: sql.Identifier(value) for key, value in identifiers.items()})
+
+
+def _all(conn: psycopg.Connection, statement: sql.Composed, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row a statement returns, as dicts."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(statement, parameters)
+        return cursor.fetchall()
 
 
 def _one(conn: psycopg.Connection, statement: sql.Composed, parameters: dict[str, Any]) -> dict[str, Any] | None:

@@ -158,9 +158,8 @@ def assert_lineage_agrees(box: Sandbox, report: dict, before: dict[str, int]) ->
 
 def assert_backup_agrees(box: Sandbox, report: dict, rows_in_range: int) -> None:
     """X6: the run's verified snapshot holds every attendance row of the school in the range."""
-    backed_up = box.q(
-        "SELECT count(*) FROM {pipeline}.backup_attendance WHERE run_id = %(run_id)s", run_id=report["run_id"]
-    )[0][0]
+    table = sql.Identifier(box.pipeline_schema, report["backup"]["attendance_table"])
+    backed_up = box.conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
     assert backed_up == rows_in_range == report["backup"]["attendance_rows"]
     assert report["backup"]["verified_at"]
 

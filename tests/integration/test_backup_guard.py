@@ -19,6 +19,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge import store, sync
 from attendance_bridge.settings import MEETING_TO_DAILY
+from psycopg import sql
 
 from tests.integration.phases import SchoolRun
 from tests.integration.sync_sandbox import (
@@ -33,15 +34,28 @@ from tests.integration.sync_sandbox import (
 
 pytestmark = pytest.mark.integration
 
-EDITED_COMMENT = "\"row\" = jsonb_set(\"row\", ARRAY['att_comment'], to_jsonb('edited'::text))"
-FIRST_SNAPSHOT_ROW = (
-    "attendance_id = (SELECT min(attendance_id) FROM {pipeline}.backup_attendance WHERE run_id = %(run_id)s)"
-)
 DELETE_MANIFEST = "DELETE FROM {pipeline}.backup WHERE run_id = %(run_id)s"
-DELETE_SNAPSHOT_ROW = f"DELETE FROM {{pipeline}}.backup_attendance WHERE run_id = %(run_id)s AND {FIRST_SNAPSHOT_ROW}"
-EDIT_SNAPSHOT_ROW = (
-    f"UPDATE {{pipeline}}.backup_attendance SET {EDITED_COMMENT} WHERE run_id = %(run_id)s AND {FIRST_SNAPSHOT_ROW}"
-)
+# The first row of the run's snapshot table (named in its manifest), deleted or edited.
+SNAPSHOT_ROW_SPOILS = {
+    "delete": "DELETE FROM %I.%I WHERE id = (SELECT min(id) FROM %I.%I)",
+    "edit": "UPDATE %I.%I SET att_comment = ''edited'' WHERE id = (SELECT min(id) FROM %I.%I)",
+}
+
+
+def spoil_snapshot_row(sandbox, run_id: str, how: str) -> None:
+    """Delete or edit one row of the run's snapshot, as somebody with access to the pipeline schema could."""
+    [(table,)] = sandbox.q("SELECT attendance_table FROM {pipeline}.backup WHERE run_id = %(run_id)s", run_id=run_id)
+    target = sql.Identifier(sandbox.pipeline_schema, table)
+    statement = SNAPSHOT_ROW_SPOILS[how].replace("''", "'").replace("%I.%I", "{target}")
+    sandbox.conn.execute(sql.SQL(statement).format(target=target))
+
+
+def spoil_action(how: str) -> str:
+    """The same spoiling as a PL/pgSQL statement of a trigger on the manifest table (``NEW`` is the manifest row)."""
+    statement = SNAPSHOT_ROW_SPOILS[how].replace("%", "%%")
+    return (
+        f"EXECUTE format('{statement}', TG_TABLE_SCHEMA, NEW.attendance_table, TG_TABLE_SCHEMA, NEW.attendance_table)"
+    )
 
 
 # --------------------------------------------------------------------------- phase level
@@ -52,8 +66,8 @@ EDIT_SNAPSHOT_ROW = (
     [
         (None, "no backup was taken for this run"),
         (DELETE_MANIFEST, "no backup was taken for this run"),
-        (DELETE_SNAPSHOT_ROW, "the snapshot now holds {rows_less} attendance and"),
-        (EDIT_SNAPSHOT_ROW, "the snapshot now holds {rows} attendance and"),
+        ("delete", "the snapshot now holds {rows_less} attendance and"),
+        ("edit", "the snapshot now holds {rows} attendance and"),
     ],
     ids=["never-taken", "manifest-deleted", "snapshot-row-deleted", "snapshot-row-changed"],
 )
@@ -62,7 +76,10 @@ def test_x6_the_load_phase_refuses_a_missing_or_spoilt_backup_at_once(sandbox, s
     assert len(run.records) > 0
     if spoil is not None:
         rows = run.back_up()["backup"]["attendance_rows"]
-        sandbox.q(spoil, run_id=run.run.run_id)
+        if spoil in SNAPSHOT_ROW_SPOILS:
+            spoil_snapshot_row(sandbox, run.run.run_id, spoil)
+        else:
+            sandbox.q(spoil, run_id=run.run.run_id)
         detail = detail.format(rows=rows, rows_less=rows - 1)
     before, tables = rows_before(sandbox), snapshot(sandbox)
 
@@ -125,7 +142,7 @@ def spoil_every_backup_once_verified(sandbox, action: str) -> None:
     ("action", "detail"),
     [
         (DELETE_MANIFEST.replace("%(run_id)s", "NEW.run_id"), "no backup was taken for this run"),
-        (EDIT_SNAPSHOT_ROW.replace("%(run_id)s", "NEW.run_id"), "the snapshot now holds"),
+        (spoil_action("edit"), "the snapshot now holds"),
     ],
     ids=["manifest-gone", "snapshot-row-changed"],
 )

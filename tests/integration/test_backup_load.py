@@ -196,20 +196,25 @@ def test_x6_backup_counts_and_checksum_agree_with_the_sis_and_keep_unknown_colum
     assert (manifest.attendance_rows, manifest.attendance_time_rows) == (in_range, times)
     assert in_range > 0 and times > 0
     assert manifest.verified_at is not None and manifest.school_number == 100
-    # Every column of every row, including ones the pipeline has never heard of.
+    # Every column of every row, including ones the pipeline has never heard of, in a table of its own.
+    assert manifest.attendance_table == f"backup_{manifest.backup_id}_attendance"
+    snapshot = f'{{own}}."{manifest.attendance_table}"'
     mismatched = box.count(
-        "SELECT count(*) FROM {sis}.attendance a FULL JOIN "
-        "(SELECT * FROM {own}.backup_attendance WHERE run_id = 'r1') b ON b.attendance_id = a.id "
-        "WHERE (a.schoolid = 100 AND a.att_date BETWEEN %(s)s AND %(e)s OR b.attendance_id IS NOT NULL) "
-        'AND b."row" IS DISTINCT FROM to_jsonb(a.*)',
+        "SELECT count(*) FROM {sis}.attendance a FULL JOIN " + snapshot + " b ON b.id = a.id "
+        "WHERE (a.schoolid = 100 AND a.att_date BETWEEN %(s)s AND %(e)s OR b.id IS NOT NULL) "
+        "AND (a.id IS NULL OR b.id IS NULL OR a::text <> b::text)",
         s=YEAR_START,
         e=YEAR_END,
     )
     assert mismatched == 0
-    assert (
-        box.count("SELECT count(*) FROM {own}.backup_attendance WHERE \"row\"->>'district_note' = 'kept'") == in_range
+    assert box.count("SELECT count(*) FROM " + snapshot + " WHERE district_note = 'kept'") == in_range
+    columns = box.q(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %(s)s AND table_name = %(t)s",
+        s=box.own,
+        t=manifest.attendance_table,
     )
-    assert box.count("SELECT count(*) FROM {own}.backup_attendance WHERE \"row\" ? 'ip_address'") == in_range
+    assert {"ip_address", "district_note"} <= {row[0] for row in columns}
+    assert box.count('SELECT count(*) FROM {own}."' + manifest.attendance_time_table + '"') == times
     assert verified_backup(box.conn, box.own, DAG_ID, "r1") == manifest
 
 
@@ -217,27 +222,47 @@ def test_x6_a_retried_backup_replaces_the_earlier_snapshot(box: Sandbox) -> None
     first = take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
     second = take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
     assert (second.attendance_rows, second.checksum) == (first.attendance_rows, first.checksum)
-    assert box.count("SELECT count(*) FROM {own}.backup_attendance WHERE run_id = 'r1'") == first.attendance_rows
+    assert second.backup_id != first.backup_id
+    snapshots = box.q(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %(s)s AND table_name ~ '^backup_[0-9]+_' "
+        "ORDER BY 1",
+        s=box.own,
+    )
+    assert [row[0] for row in snapshots] == sorted([second.attendance_table, second.attendance_time_table])
+    assert box.count('SELECT count(*) FROM {own}."' + second.attendance_table + '"') == first.attendance_rows
     assert box.count("SELECT count(*) FROM {own}.backup") == 1
 
 
 @pytest.mark.parametrize(
-    "tampering",
+    ("tampering", "detail"),
     [
         (
-            "UPDATE {own}.backup_attendance SET \"row\" = jsonb_set(\"row\", ARRAY['attendance_codeid'], '0') "
-            "WHERE attendance_id = (SELECT min(attendance_id) FROM {own}.backup_attendance)"
+            "UPDATE {own}.<attendance> SET attendance_codeid = 0 WHERE id = (SELECT min(id) FROM {own}.<attendance>)",
+            "the snapshot now holds",
         ),
-        "DELETE FROM {own}.backup_attendance_time WHERE attendance_time_id = (SELECT min(attendance_time_id) FROM {own}.backup_attendance_time)",
-        "UPDATE {own}.backup SET verified_at = NULL",
-        "DELETE FROM {own}.backup",
+        (
+            "DELETE FROM {own}.<attendance_time> WHERE id = (SELECT min(id) FROM {own}.<attendance_time>)",
+            "the snapshot now holds",
+        ),
+        ("DROP TABLE {own}.<attendance_time>", "the snapshot tables backup_.* are not both in schema"),
+        ("UPDATE {own}.backup SET verified_at = NULL", "the backup was never verified"),
+        (
+            "UPDATE {own}.backup SET attendance_table = NULL",
+            "the backup was taken by an earlier version .*before migration 0005",
+        ),
+        ("DELETE FROM {own}.backup", "no backup was taken for this run"),
     ],
-    ids=["row-changed", "row-deleted", "never-verified", "manifest-missing"],
+    ids=["row-changed", "row-deleted", "table-dropped", "never-verified", "pre-0005-manifest", "manifest-missing"],
 )
-def test_x6_a_tampered_snapshot_is_not_a_verified_backup(box: Sandbox, tampering: str) -> None:
-    take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
-    box.q(tampering)
-    with pytest.raises(BackupNotVerified, match="X6 failed for .*run r1"):
+def test_x6_a_tampered_snapshot_is_not_a_verified_backup(box: Sandbox, tampering: str, detail: str) -> None:
+    manifest = take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
+    assert manifest.attendance_time_rows > 0
+    box.q(
+        tampering.replace("<attendance>", f'"{manifest.attendance_table}"').replace(
+            "<attendance_time>", f'"{manifest.attendance_time_table}"'
+        )
+    )
+    with pytest.raises(BackupNotVerified, match=f"X6 failed for .*run r1: {detail}"):
         verified_backup(box.conn, box.own, DAG_ID, "r1")
 
 
