@@ -1,8 +1,10 @@
 -- X1, X2: insert the records whose key has no attendance row yet (a Daily record: any Daily
 -- record of the student that day; a Meeting record: the same enrolment and period) and keep the
--- new ids with their keys. No ON CONFLICT: the SIS has no unique constraints to conflict on.
+-- new ids with their keys and, for the lineage (X7), the md5 of each whole row's text as
+-- inserted, read from RETURNING rather than from a second pass over the table. No ON CONFLICT:
+-- the SIS has no unique constraints to conflict on.
 WITH inserted AS (
-    INSERT INTO {sis_schema}.attendance (
+    INSERT INTO {sis_schema}.attendance AS new_row (
         studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
         ccid, periodid, parent_attendanceid
     )
@@ -24,10 +26,10 @@ WITH inserted AS (
     )
     -- Ids follow the records' order (day, student, period), which helps a person reading them.
     ORDER BY t.row_number
-    RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
+    RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5
 )
 INSERT INTO pg_temp.bridge_inserted (
-    attendance_id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
+    attendance_id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, row_md5
 )
-SELECT id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
+SELECT id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, row_md5
 FROM inserted
