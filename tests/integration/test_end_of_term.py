@@ -22,7 +22,6 @@ from attendance_bridge.settings import SIS_SCHEMA_ENV
 from attendance_bridge.staging import folder_name
 
 from tests.integration.conftest import parsed_dag
-from tests.integration.test_pages_in_browser import ARTIFACTS, open_in_browser, title
 from tests.integration.sync_sandbox import (
     YEAR_FIRST_DAY,
     YEAR_LAST_DAY,
@@ -34,6 +33,7 @@ from tests.integration.sync_sandbox import (
     run_sync,
     snapshot,
 )
+from tests.integration.test_pages_in_browser import ARTIFACTS, open_in_browser, title
 
 pytestmark = pytest.mark.integration
 
