@@ -109,11 +109,11 @@ def attendance_bridge_end_of_term() -> None:
             )  # fmt: skip
 
         @task
-        def back_up_school_records(school: dict, checked: dict, candidates: dict) -> dict:
+        def back_up_school_records(school: dict, checked: dict, preconditions: dict) -> dict:
             return wiring.write_phase("back_up_school_records", get_current_context(), checked, school=school)
 
         @task
-        def load_missing_records(school: dict, checked: dict, computed: dict, backup: dict) -> dict:
+        def load_missing_records(school: dict, checked: dict, computed: dict, candidates: dict, backup: dict) -> dict:
             return wiring.write_phase("load_missing_records", get_current_context(), checked, computed, school=school)
 
         @task(trigger_rule="all_done", retries=0)
@@ -125,8 +125,9 @@ def attendance_bridge_end_of_term() -> None:
         preconditions = validate_preconditions(school, checked, extracted)
         computed = compute_missing_records(school, checked, extracted, preconditions)
         candidates = validate_candidates(school, checked, extracted, computed, preconditions)
-        backup = back_up_school_records(school, checked, candidates)
-        loaded = load_missing_records(school, checked, computed, backup)
+        # As in attendance_bridge_sync: the backup runs beside compute and candidates.
+        backup = back_up_school_records(school, checked, preconditions)
+        loaded = load_missing_records(school, checked, computed, candidates, backup)
         loaded >> write_report(school)
 
     @task(trigger_rule="all_done", retries=0)

@@ -17,8 +17,10 @@ records of the other kind for the months before the switch. This DAG rebuilds th
 4. `compute_missing_records`: the records to insert (rules M1-M4 or D1-D6).
 5. `validate_candidates`: unique keys, existing references, nothing already in the SIS.
 6. `back_up_school_records`: a verified snapshot of the school's attendance in the range (X6).
-7. `load_missing_records`: one transaction under the school's lock; existing records are
-   never changed (X1), a rerun inserts nothing (X2), it all lands or nothing does (X4).
+   It needs only the preconditions, so it runs beside steps 4 and 5.
+7. `load_missing_records`: after both the candidate checks and the backup, one transaction
+   under the school's lock; existing records are never changed (X1), a rerun inserts nothing
+   (X2), it all lands or nothing does (X4).
 8. `write_report`: the run report (JSON) next to the validation results, and the run log.
 
 A **dry run** (`dry_run: true`) skips steps 6 and 7 and reports the same counts.
@@ -149,11 +151,11 @@ def attendance_bridge_sync() -> None:
         return wiring.phase("validate_candidates", get_current_context(), checked, extracted, computed, preconditions)
 
     @task
-    def back_up_school_records(checked: dict, candidates: dict) -> dict:
+    def back_up_school_records(checked: dict, preconditions: dict) -> dict:
         return wiring.write_phase("back_up_school_records", get_current_context(), checked)
 
     @task
-    def load_missing_records(checked: dict, computed: dict, backup: dict) -> dict:
+    def load_missing_records(checked: dict, computed: dict, candidates: dict, backup: dict) -> dict:
         return wiring.write_phase("load_missing_records", get_current_context(), checked, computed)
 
     @task(trigger_rule="all_done", retries=0)
@@ -165,8 +167,10 @@ def attendance_bridge_sync() -> None:
     preconditions = validate_preconditions(checked, extracted)
     computed = compute_missing_records(checked, extracted, preconditions)
     candidates = validate_candidates(checked, extracted, computed, preconditions)
-    backup = back_up_school_records(checked, candidates)
-    loaded = load_missing_records(checked, computed, backup)
+    # The backup needs only the preconditions (SPEC section 4: none is taken when they fail), so
+    # it runs while the records are computed and checked; the load waits for both.
+    backup = back_up_school_records(checked, preconditions)
+    loaded = load_missing_records(checked, computed, candidates, backup)
     loaded >> write_report()
 
 

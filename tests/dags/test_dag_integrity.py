@@ -108,7 +108,7 @@ def test_tasks_retry_transient_errors_and_the_report_never_retries(sync_dag) -> 
             assert task.retry_delay.total_seconds() > 0
 
 
-def test_the_task_graph_is_the_documented_chain(sync_dag) -> None:
+def test_the_task_graph_is_the_documented_one_the_backup_beside_compute_and_candidates(sync_dag) -> None:
     assert sorted(sync_dag.task_ids) == sorted(SYNC_TASKS)
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in sync_dag.tasks}
     assert upstream == {
@@ -119,8 +119,13 @@ def test_the_task_graph_is_the_documented_chain(sync_dag) -> None:
         "validate_candidates": [
             "check_parameters", "compute_missing_records", "extract_school_tables", "validate_preconditions",
         ],
-        "back_up_school_records": ["check_parameters", "validate_candidates"],
-        "load_missing_records": ["back_up_school_records", "check_parameters", "compute_missing_records"],
+        "back_up_school_records": ["check_parameters", "validate_preconditions"],
+        "load_missing_records": [
+            "back_up_school_records",
+            "check_parameters",
+            "compute_missing_records",
+            "validate_candidates",
+        ],
         "write_report": ["load_missing_records"],
     }  # fmt: skip
 
@@ -213,6 +218,14 @@ def test_each_school_runs_the_sync_s_tasks_in_a_mapped_group_and_the_summary_wai
     assert set(upstream) == {"find_schools_to_reconcile", "write_district_summary"} | prefixed
     assert upstream[f"{group}.check_parameters"] == ["find_schools_to_reconcile"]
     assert upstream[f"{group}.write_report"] == ["find_schools_to_reconcile", f"{group}.load_missing_records"]
+    # X6 and the candidate gate guard each school's load as in attendance_bridge_sync.
+    assert upstream[f"{group}.back_up_school_records"] == [
+        "find_schools_to_reconcile", f"{group}.check_parameters", f"{group}.validate_preconditions",
+    ]  # fmt: skip
+    assert upstream[f"{group}.load_missing_records"] == [
+        "find_schools_to_reconcile", f"{group}.back_up_school_records", f"{group}.check_parameters",
+        f"{group}.compute_missing_records", f"{group}.validate_candidates",
+    ]  # fmt: skip
     assert upstream["write_district_summary"] == ["find_schools_to_reconcile", f"{group}.write_report"]
     for task in end_of_term_dag.tasks:
         if task.task_id in prefixed:

@@ -5,16 +5,20 @@ refusal goes through the code the DAG runs: ``sync.load_missing_records`` (phase
 the same Run and arguments as the task) and a whole ``dag.test()`` run, where a trigger on the
 pipeline's backup table spoils the backup right after the backup task verified it. Either way
 the load fails at once (``AirflowFailException``: Airflow does not retry it) with a message
-naming X6, the school and the run, and inserts nothing, not even lineage.
+naming X6, the school and the run, and inserts nothing, not even lineage. The backup runs
+beside compute and candidates, so the last test checks that the load still waits for the
+candidate gate.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge import store, sync
@@ -184,3 +188,31 @@ def _report_path(run_id: str) -> Path:
 
     (path,) = Path(run_report_folder()).glob(f"*/{folder_name(run_id)}/report.json")
     return path
+
+
+def test_a_failed_candidate_check_stops_the_load_although_the_backup_beside_it_succeeded(
+    sandbox, sync_dag, monkeypatch
+) -> None:
+    """The backup runs beside compute and candidates; the load still waits for the candidate gate."""
+    from attendance_bridge import rules
+
+    build = rules.bridge_records
+
+    def build_one_record_twice(frames, request):  # an engine bug the gate is there to catch (C1)
+        result = build(frames, request)
+        return dataclasses.replace(result, records=pd.concat([result.records, result.records.head(1)]))
+
+    monkeypatch.setattr(rules, "bridge_records", build_one_record_twice)
+    tables = snapshot(sandbox)
+
+    dag_run = sync_dag.test(run_conf={"school_number": 100, "year": 35}, logical_date=datetime.now(UTC))
+
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "failed"
+    assert (states["validate_candidates"], states["back_up_school_records"]) == ("failed", "success")
+    assert states["load_missing_records"] == "upstream_failed"
+    report = json.loads(_report_path(dag_run.run_id).read_text())
+    assert (report["status"], report["stopped_at"]) == ("failed", "validate_candidates")
+    assert report["message"].startswith("C1"), report["message"]
+    assert snapshot(sandbox) == tables
+    assert sandbox.q("SELECT count(*) FROM {pipeline}.lineage") == [(0,)]
