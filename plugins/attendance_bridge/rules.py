@@ -53,6 +53,30 @@ RECORD_DTYPES: dict[str, str] = {
 }
 DAY_KEY = ["studentid", "att_date"]
 MEETING_KEY = ["studentid", "att_date", "ccid", "periodid"]
+# The columns of a bridge-period Meeting record that M1-M3 and the new records read; the
+# others would only be copied by the sort and the joins.
+BRIDGE_COLUMNS = [
+    "id",
+    "studentid",
+    "att_date",
+    "calendar_dayid",
+    "attendance_codeid",
+    "presence_status_cd",
+    "time_in",
+    "time_out",
+]
+# The columns of a Daily record that D2-D6 and the new records read; the codes, modes and
+# times are left behind so the joins that multiply rows do not copy them.
+TARGET_COLUMNS = [
+    "id",
+    "studentid",
+    "att_date",
+    "calendar_dayid",
+    "attendance_codeid",
+    "bell_schedule_id",
+    "letter",
+    "bridge_period_id",
+]
 COUNT_NAMES = (
     "source_records_read",
     "ignored",
@@ -241,7 +265,7 @@ def missing_daily_records(frames: SchoolFrames, request: BridgeRequest) -> Bridg
     meeting, ignored, read = source_records(frames, request, days, MODE_MEETING)
 
     at_bridge = _true(meeting["periodid"] == meeting["bridge_period_id"])
-    bridge = meeting.loc[at_bridge]  # M4: other periods build nothing
+    bridge = meeting.loc[at_bridge, BRIDGE_COLUMNS]  # M4: other periods build nothing
     # M2: an Absent code over a Present one, then the lowest attendance id.
     chosen = (
         bridge.assign(absent_first=(bridge["presence_status_cd"] != ABSENT).astype("int64"))
@@ -254,7 +278,7 @@ def missing_daily_records(frames: SchoolFrames, request: BridgeRequest) -> Bridg
     skipped = chosen["_merge"] == "both"
     built = chosen.loc[~skipped].drop(columns="_merge")
 
-    losers = bridge.merge(
+    losers = bridge.loc[:, [*DAY_KEY, "id", "attendance_codeid"]].merge(
         built.loc[:, [*DAY_KEY, "id", "attendance_codeid"]],
         on=DAY_KEY,
         suffixes=("", "_kept"),
@@ -309,21 +333,36 @@ def scheduled_enrolments(targets: pd.DataFrame, frames: SchoolFrames, request: B
     return active.drop(columns=["sectionid", "dateenrolled", "dateleft"])
 
 
+def target_periods(daily: pd.DataFrame, frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
+    """D2: each Daily record once per target period (``period_id``, ``period_number``): the
+    bridge period, and every period of B(d) for an Absent code under all_periods.
+    """
+    periods = schedule_periods(frames)
+    every_period = (daily["presence_status_cd"] == ABSENT) & (request.absent_periods == ALL_PERIODS)
+    sources = daily.loc[:, TARGET_COLUMNS]
+    # Only the records that take every period meet all of B(d)'s periods; the others meet their
+    # bridge period alone. Joining every record to every period and filtering afterwards built
+    # 3.6M rows to keep 0.5M at 2,500 students. The rows come out grouped the other way; nothing
+    # depends on it, as D6 and every report sort on a full key.
+    every = sources.loc[every_period].merge(periods, on="bell_schedule_id", validate="many_to_many")
+    bridge_only = sources.loc[~every_period].merge(
+        periods,
+        left_on=["bell_schedule_id", "bridge_period_id"],
+        right_on=["bell_schedule_id", "period_id"],
+        validate="many_to_one",
+    )
+    return pd.concat([every, bridge_only], ignore_index=True)
+
+
 def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> BridgeResult:
     """daily_to_meeting: D1-D6, with X3 counting."""
     days = in_session_days(frames, request)
     daily, ignored, read = source_records(frames, request, days, MODE_DAILY)  # D1
     daily = daily.drop(columns=["ccid", "periodid"])  # a Daily record's are 0; D3 sets them
 
-    # D2: the bridge period, and every period of B(d) for an Absent code under all_periods.
-    every_period = (daily["presence_status_cd"] == ABSENT) & (request.absent_periods == ALL_PERIODS)
-    targets = daily.assign(every_period=every_period).merge(
-        schedule_periods(frames), on="bell_schedule_id", validate="many_to_many"
-    )
-    targets = targets.loc[targets["every_period"] | (targets["period_id"] == targets["bridge_period_id"])]
-    # D3: one Meeting record per target period and scheduled enrolment.
+    # D3: one Meeting record per target period (D2) and scheduled enrolment.
     would_be = (
-        scheduled_enrolments(targets, frames, request)
+        scheduled_enrolments(target_periods(daily, frames, request), frames, request)
         .rename(columns={"period_id": "periodid"})
         .drop_duplicates(["id", "ccid", "periodid"])
     )
@@ -337,10 +376,10 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
         .reset_index(drop=True)
     )
 
-    # D6: per target key the lowest source attendance id wins.
+    # D6: per target key the lowest source attendance id wins (one hashing of the keys for both sides).
     ordered = would_be.sort_values([*MEETING_KEY, "id"])
-    winners = ordered.drop_duplicates(MEETING_KEY, keep="first")
-    losers = ordered.loc[ordered.duplicated(MEETING_KEY, keep="first")]
+    lost = ordered.duplicated(MEETING_KEY, keep="first")
+    winners, losers = ordered.loc[~lost], ordered.loc[lost]
 
     # D4: skip keys that already hold a Meeting record, whatever its code.
     existing = _records_of_mode(frames, request, MODE_MEETING).loc[:, [*MEETING_KEY, "id", "attendance_codeid"]]
@@ -356,9 +395,8 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
         "D6", losers.merge(kept, on=MEETING_KEY, suffixes=("", "_kept"), validate="many_to_one")
     )
 
-    records = built.assign(att_mode_code=MODE_MEETING, parent_attendanceid=built["id"]).drop(
-        columns=["time_in", "time_out"]
-    )
+    # A Meeting record has no attendance_time row: the time columns stay empty (TARGET_COLUMNS).
+    records = built.assign(att_mode_code=MODE_MEETING, parent_attendanceid=built["id"])
     return _result(
         request,
         records,
