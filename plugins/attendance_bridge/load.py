@@ -2,10 +2,11 @@
 
 One transaction (X4) holds the school's advisory lock (X5), checks the run's verified backup
 (X6), copies the records into a temporary table with COPY, inserts those whose key has no
-attendance row yet (X1, X2) with one INSERT ... SELECT, gives each new Daily record its
-attendance_time row (M3) and writes a lineage row for every row inserted (X7). It never
-updates or deletes a SIS row and never relies on a unique constraint (none exists in real
-systems), so it does not use ON CONFLICT; it is correct with or without one.
+attendance row yet (X1, X2) with one INSERT ... SELECT that also writes a lineage row for every
+row inserted (X7), then gives each new Daily record its attendance_time row (M3), with its
+lineage row. It never updates or deletes a SIS row and never relies on a unique constraint
+(none exists in real systems), so it does not use ON CONFLICT; it is correct with or without
+one.
 
 Teachers keep taking attendance while a load runs. Just before its inserts the load locks
 the attendance table against other writers (SHARE ROW EXCLUSIVE: readers go on), so no record
@@ -105,11 +106,9 @@ def load_records(
             "last_date": frame["att_date"].max().date(),
         }
         conn.execute(load_sql("load/create_bridge_inserted"))
-        inserted = conn.execute(_statement("load/insert_attendance", pipeline_schema, sis_schema), parameters).rowcount
+        counts = _one(conn, _statement("load/insert_attendance", pipeline_schema, sis_schema), parameters)
         conn.execute(load_sql("load/analyze_bridge_inserted"))
-        counts = _one(conn, _statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
-        lineage = conn.execute(_statement("load/insert_lineage", pipeline_schema, sis_schema), parameters).rowcount
-        counts |= {"inserted_attendance": inserted, "attendance_lineage": lineage}
+        counts |= _one(conn, _statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
         _check_counts(counts)
     return LoadResult(
         inserted_attendance=counts["inserted_attendance"],

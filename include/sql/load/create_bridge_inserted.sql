@@ -1,6 +1,5 @@
--- The attendance rows this load inserted, with the key that matches each to its record and the
--- md5 of the whole row's text as inserted (X7). The primary key keeps every later join by id an
--- index lookup, whatever the planner estimates.
+-- The new Daily records of this load, with the key that matches each to its record (M3). The
+-- primary key keeps every later join by id an index lookup, whatever the planner estimates.
 CREATE TEMPORARY TABLE bridge_inserted (
     attendance_id bigint PRIMARY KEY,
     studentid bigint NOT NULL,
@@ -8,6 +7,5 @@ CREATE TEMPORARY TABLE bridge_inserted (
     att_mode_code text NOT NULL,
     ccid bigint NOT NULL,
     periodid bigint NOT NULL,
-    parent_attendanceid bigint NOT NULL,
-    row_md5 text NOT NULL
+    parent_attendanceid bigint NOT NULL
 ) ON COMMIT DROP

@@ -1,8 +1,10 @@
--- X1, X2: insert the records whose key has no attendance row yet (a Daily record: any Daily
--- record of the student that day; a Meeting record: the same enrolment and period) and keep the
--- new ids with their keys and, for the lineage (X7), the md5 of each whole row's text as
--- inserted, read from RETURNING rather than from a second pass over the table. No ON CONFLICT:
--- the SIS has no unique constraints to conflict on.
+-- X1, X2, X7: insert the records whose key has no attendance row yet (a Daily record: any Daily
+-- record of the student that day; a Meeting record: the same enrolment and period), and in the
+-- same statement, from what RETURNING gives back, one lineage row per inserted row (its source
+-- record, student, day and the md5 of the whole row's text as inserted, which a rollback
+-- compares before it deletes) and the new Daily records with their keys, which get their
+-- attendance_time rows next (M3). The SIS table is not read a second time. No ON CONFLICT: the
+-- SIS has no unique constraints to conflict on. Returns the counts, which the caller checks.
 WITH inserted AS (
     INSERT INTO {sis_schema}.attendance AS new_row (
         studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
@@ -27,9 +29,28 @@ WITH inserted AS (
     -- Ids follow the records' order (day, student, period), which helps a person reading them.
     ORDER BY t.row_number
     RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5
+),
+new_daily AS (
+    INSERT INTO pg_temp.bridge_inserted (
+        attendance_id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
+    )
+    SELECT id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
+    FROM inserted
+    WHERE att_mode_code = %(mode_daily)s
+    RETURNING attendance_id
+),
+lineage AS (
+    -- The lineage's row order carries no meaning, so it is not sorted.
+    INSERT INTO {pipeline_schema}.lineage (
+        dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, source_attendance_id,
+        studentid, att_date, row_md5
+    )
+    SELECT %(dag_id)s, %(run_id)s, %(school_number)s, %(sis_schema_name)s, 'attendance', id,
+        id, parent_attendanceid, studentid, att_date, row_md5
+    FROM inserted
+    RETURNING row_id
 )
-INSERT INTO pg_temp.bridge_inserted (
-    attendance_id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, row_md5
-)
-SELECT id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, row_md5
-FROM inserted
+SELECT
+    (SELECT count(*) FROM inserted) AS inserted_attendance,
+    (SELECT count(*) FROM new_daily) AS inserted_daily,
+    (SELECT count(*) FROM lineage) AS attendance_lineage

@@ -28,6 +28,5 @@ time_lineage AS (
     RETURNING row_id
 )
 SELECT
-    (SELECT count(*) FROM pg_temp.bridge_inserted WHERE att_mode_code = %(mode_daily)s) AS inserted_daily,
     (SELECT count(*) FROM times) AS inserted_attendance_time,
     (SELECT count(*) FROM time_lineage) AS attendance_time_lineage
