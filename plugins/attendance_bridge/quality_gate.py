@@ -89,10 +89,6 @@ class ValidationOutcome:
 
     checks: tuple[CheckResult, ...]
     results: dict[str, Any] = field(default_factory=dict)
-    # The Data Docs index of the run (a local path), when the gate was asked to build it.
-    data_docs_index: Path | None = None
-    # Seconds spent rendering the Data Docs site (0.0 without Data Docs).
-    data_docs_seconds: float = 0.0
 
     @property
     def success(self) -> bool:
@@ -428,8 +424,8 @@ def validate_preconditions(
 ) -> ValidationOutcome:
     """P3-P6 and the data-quality checks over one school's extracted frames.
 
-    With ``docs_folder``, the results are also kept in GX's store there and the run's Data Docs
-    site is rebuilt (see ``_validate``).
+    With ``docs_folder``, the suites and results are also kept in GX's store there, for
+    ``build_run_data_docs`` (see ``_validate``).
     """
     checked = {
         "preconditions_school_settings": school_settings(prefs, school_number),
@@ -481,11 +477,11 @@ def _validate(
     """Run each suite on its frame in one ephemeral GX context; checks in words, results in full.
 
     With ``docs_folder`` (a local folder), the context keeps its suites and validation results
-    as files in ``docs_folder/gx_store`` and, after the validations, renders the Data Docs site
-    into ``docs_folder/data_docs`` from everything that store holds: the preconditions' results
-    of an earlier task of the same run are in it, so the candidates' gate rebuilds a site with
-    both. The results of a validation are in the store as GX wrote them (offenders by row
-    number); the audit JSON returned here has the labels.
+    as files in ``docs_folder/gx_store``, where both gates of a run add theirs;
+    ``build_run_data_docs`` renders the run's site from them once, when the run is reported (a
+    gate's render cost 0.65 s on the critical path, twice per run). The results of a validation
+    are in the store as GX wrote them (offenders by row number); the audit JSON returned here
+    has the labels.
 
     A frame with a labeller in ``labellers`` (the candidates) has no ``label`` column and no
     ``unexpected_index_column_names``: for those GX reads every offending row one by one with
@@ -525,10 +521,16 @@ def _validate(
             _name_offenders(document, frame, labeller)
         results[name] = document
         checks.extend(_checks(name, document, values))
-    if docs_folder is None:
-        return ValidationOutcome(tuple(checks), results)
-    index, seconds = _build_data_docs(context, run_name, docs_folder)
-    return ValidationOutcome(tuple(checks), results, index, seconds)
+    return ValidationOutcome(tuple(checks), results)
+
+
+def build_run_data_docs(docs_folder: Path, run_name: str) -> tuple[Path, float]:
+    """Render run ``run_name``'s Data Docs site from the results its gates kept in ``docs_folder``.
+
+    Returns the site's index page and the seconds it took. Without results in the store (a run
+    stopped before its first gate) the site has no validation page.
+    """
+    return _build_data_docs(_context(docs_folder, run_name), run_name, docs_folder)
 
 
 def _stored(suite: Any, loaded: int) -> Any:

@@ -320,7 +320,10 @@ def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapp
             )  # fmt: skip
         results_path = write_json(outcome.results, folder / "preconditions_validation.json")
         data_docs_path = str(folder / validation.DATA_DOCS_FOLDER / "index.html")
-        log.info("validate_preconditions: Great Expectations Data Docs of the run: %s", data_docs_path)
+        log.info(
+            "validate_preconditions: Great Expectations Data Docs of the run (rendered by write_report): %s",
+            data_docs_path,
+        )
         checks = [asdict(check) for check in outcome.checks]
         _log_checks("validate_preconditions", outcome)
         outcome.raise_for_failure(school)
@@ -341,7 +344,6 @@ def validate_preconditions(run: Run, checked: Mapping[str, Any], extracted: Mapp
         "checks": checks,
         "results_path": results_path,
         "data_docs_path": data_docs_path,
-        "data_docs_seconds": round(outcome.data_docs_seconds, 3),
         "seconds": timing["seconds"],
     }
 
@@ -385,14 +387,16 @@ def validate_candidates(
             )
         results_path = write_json(outcome.results, folder / "candidates_validation.json")
         data_docs_path = str(folder / validation.DATA_DOCS_FOLDER / "index.html")
-        log.info("validate_candidates: Great Expectations Data Docs of the run: %s", data_docs_path)
+        log.info(
+            "validate_candidates: Great Expectations Data Docs of the run (rendered by write_report): %s",
+            data_docs_path,
+        )
         _log_checks("validate_candidates", outcome)
         outcome.raise_for_failure(school)
     return {
         "checks": [asdict(check) for check in outcome.checks],
         "results_path": results_path,
         "data_docs_path": data_docs_path,
-        "data_docs_seconds": round(outcome.data_docs_seconds, 3),
         "records": len(records),
         "seconds": timing["seconds"],
     }
@@ -580,6 +584,7 @@ def write_report(
     write_json(report, path)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
     log.info("write_report: the report of this run is %s", path)
+    _render_data_docs(run, path.parent)
     _publish_pages(path.parent, upstream, codes, student_numbers)
     if error is not None:
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
@@ -591,6 +596,24 @@ def write_report(
         # Loaded and reported, but the run log (which the rollback reads) does not say so.
         raise AirflowFailException(f"The run loaded its records, but {report['run_log']['detail']} (report: {path})")
     return {"report_path": str(path), "status": report["status"], "counts": report["counts"]}
+
+
+def _render_data_docs(run: Run, folder: Any) -> None:
+    """The run's Great Expectations Data Docs site, once, from what its gates kept in the store.
+
+    Only for a run that reached a gate (it has a store). A site that cannot be rendered is
+    logged, not raised: the gates' full results are in the report folder as JSON all the same.
+    """
+    from attendance_bridge import quality_gate as validation
+    from attendance_bridge.staging import local_working_copy
+
+    if not (folder / validation.GX_STORE_FOLDER).exists():
+        return
+    try:
+        with local_working_copy(folder, (validation.GX_STORE_FOLDER, validation.DATA_DOCS_FOLDER)) as docs:
+            validation.build_run_data_docs(docs, run.run_id)
+    except Exception:  # the report stands without its Data Docs pages
+        log.exception("write_report: the Great Expectations Data Docs of run %s could not be rendered", run.run_id)
 
 
 def _finish_run_log(

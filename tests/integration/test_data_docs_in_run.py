@@ -42,3 +42,17 @@ def test_a_run_leaves_one_data_docs_site_with_both_gates_under_its_run_id(sandbo
             assert run_id in (site / link).read_text()
     seconds = {name: report.get("timings", {}).get(name) for name in ("validate_preconditions", "validate_candidates")}
     print(f"\n[data docs] phase seconds in the run report: {seconds}")
+
+
+def test_a_run_refused_at_its_preconditions_gets_the_site_of_that_gate(sandbox, sync_dag) -> None:
+    # The site is rendered once, by write_report, which runs whatever happened upstream.
+    sandbox.q("UPDATE {sis}.prefs SET value = '0' WHERE name = 'ATT_MeetingDailyBridge' AND schoolid = 100")
+    state, report = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "failed" and report["message"].startswith("P4 failed for school 100"), report["message"]
+
+    site = sandbox.reports / "school_100" / folder_name(report["run_id"]) / DATA_DOCS_FOLDER
+    content = (site / "index.html").read_text()
+    targets = {unquote(link) for link in PAGE_LINK.findall(content)}
+    assert {link.split("/")[1] for link in targets if link.startswith("validations/")} == set(PRECONDITION_SUITES)
+    assert all((site / link).is_file() for link in targets)
+    assert "Failed" in content
