@@ -313,6 +313,11 @@ SQL_WORDS = re.compile(
 # Placeholders the SQL files may hold: identifiers (schemas, a table, a column list), filled by
 # psycopg's sql.SQL(...).format with sql.Identifier; values are always %(name)s parameters.
 IDENTIFIER_PLACEHOLDERS = {"schema", "sis_schema", "pipeline_schema", "table", "columns"} | {
+    # A run's X6 snapshot tables, named in its manifest (backup_<n>_attendance...).
+    "attendance_table", "attendance_time_table",
+    # The one literal: the text of COMMENT ON, which takes no bound parameter, quoted by sql.Literal.
+    "comment",
+} | {
     # The benchmark's (bench/): its scratch schema, the schemas it copies between and the copies it compares.
     "scratch", "source", "target", "table_name", "column_name", "pipeline_copy", "reference_copy",
 }  # fmt: skip
