@@ -76,8 +76,10 @@ def take_backup(
             conn.execute(_statement(f"backup/create_snapshot_{table}", pipeline_schema, sis_schema, **tables))
             conn.execute(_statement(f"backup/insert_snapshot_{table}", pipeline_schema, sis_schema, **tables), scope)
             _comment(
-                conn, pipeline_schema, tables[f"{table}_table"], table, run_id, school_number, start_date, end_date
-            )
+                conn, pipeline_schema, tables[f"{table}_table"],
+                f"X6: snapshot of the {table} rows of school {school_number} from {start_date} to {end_date}, "
+                f"taken before run {run_id} loaded; its manifest is the backup row naming this table.",
+            )  # fmt: skip
         source = _one(conn, _statement("backup/select_sis_checksum", pipeline_schema, sis_schema), scope)
         copied = _one(conn, _statement("backup/select_snapshot_checksum", pipeline_schema, **tables), {})
         if copied != source:
@@ -157,26 +159,14 @@ def _drop_earlier_snapshot(conn: psycopg.Connection, pipeline_schema: str, keys:
     """A retried task starts from nothing rather than adding to its first attempt's snapshot."""
     for tables in _all(conn, _statement("backup/select_backup_tables", pipeline_schema), keys):
         conn.execute(_statement("backup/drop_snapshot_tables", pipeline_schema, **tables))
+    conn.execute(_statement("backup/delete_backup", pipeline_schema), keys)
     # A first attempt made before migration 0005 kept its rows in the shared jsonb tables.
-    for name in ("backup", "backup_attendance", "backup_attendance_time"):
+    for name in ("backup_attendance", "backup_attendance_time"):
         conn.execute(_statement(f"backup/delete_{name}", pipeline_schema), keys)
 
 
-def _comment(
-    conn: psycopg.Connection,
-    pipeline_schema: str,
-    table_name: str,
-    sis_table: str,
-    run_id: str,
-    school_number: int,
-    start_date: date,
-    end_date: date,
-) -> None:
-    """What a snapshot table holds, for whoever finds it in the schema."""
-    text = (
-        f"X6: snapshot of the {sis_table} rows of school {school_number} from {start_date} to {end_date}, "
-        f"taken before run {run_id} loaded; its manifest is the backup row naming this table."
-    )
+def _comment(conn: psycopg.Connection, pipeline_schema: str, table_name: str, text: str) -> None:
+    """What a snapshot table holds, for whoever finds it in the schema (COMMENT takes no bound parameter)."""
     statement = sql.SQL(load_sql("backup/comment_snapshot_table")).format(
         pipeline_schema=sql.Identifier(pipeline_schema),
         table_name=sql.Identifier(table_name),
