@@ -4,7 +4,8 @@
 metadata database is a fresh one in the given PostgreSQL (never SQLite, never the project's
 ``.airflow``), whose ``AIRFLOW_HOME`` is a temporary folder, and whose components share one
 environment. Tests run ``airflow`` commands with ``cli()`` (``backfill create`` for instance)
-and read the outcome straight from the metadata database.
+and read the outcome straight from the metadata database, or act as a client of the REST API
+with ``rest_client()``, logged in as the admin user whose password the test wrote.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor")
 # Seconds between two checks of a condition that is being waited for.
 POLL_INTERVAL = 0.5
 LOG_TAIL_LINES = 40
+ADMIN_USER = "admin"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json"
 
 T = TypeVar("T")
 
@@ -72,6 +75,7 @@ class AirflowServices:
     env: dict[str, str]
     api_port: int
     metadata_conninfo: dict[str, str | int]
+    admin_password: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -92,14 +96,17 @@ class AirflowServices:
             )
         return finished
 
-    def start_component(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        """Start ``airflow <args>`` (default: ``airflow <name>``) in its own process group, logging to a file."""
+    def start_component(self, name: str, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``airflow <args>`` (default: ``airflow <name>``) in its own process group, logging to a file.
+
+        ``env`` adds to (or overrides) the shared environment for this component only.
+        """
         command = args or (name,)
         log_file = (self.home / "components" / f"{name}.log").open("ab")
         # A session of its own, so stop() can signal the component and every child it forks.
         process = subprocess.Popen(
             [sys.executable, "-m", "airflow", *command],
-            env=self.env, cwd=self.home, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**self.env, **(env or {})}, cwd=self.home, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         log_file.close()
         self.processes[name] = process
@@ -224,6 +231,12 @@ class AirflowServices:
         )
         return [TaskInstanceRow(*row) for row in rows]
 
+    def rest_client(self, username: str = ADMIN_USER) -> RestClient:
+        """A client of the REST API with a token from ``POST /auth/token``, as a script would log in."""
+        anonymous = RestClient(self.api_url, token=None)
+        reply = anonymous.call("POST", "/auth/token", {"username": username, "password": self.admin_password})
+        return RestClient(self.api_url, token=reply["access_token"])
+
     def memory_rss(self) -> dict[str, int]:
         """Resident memory in bytes of each component with every process it started."""
         import psutil  # an Airflow dependency; only this diagnostic needs it
@@ -243,6 +256,31 @@ class AirflowServices:
                     continue
             usage[name] = total
         return usage
+
+
+@dataclass(frozen=True)
+class RestClient:
+    """Calls to Airflow's REST API (``/api/v2``, ``/auth``) with a bearer token, JSON in and out."""
+
+    base_url: str
+    token: str | None
+
+    def call(self, method: str, path: str, body: object | None = None) -> dict:
+        """One request; the decoded JSON answer. An HTTP error raises with the API's own message."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(f"{self.base_url}{path}", data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")
+            raise AirflowServicesError(f"{method} {path} answered {error.code}: {detail}") from None
 
 
 @contextmanager
@@ -269,7 +307,10 @@ def running_airflow(
     try:
         home.mkdir(parents=True, exist_ok=True)
         (home / "components").mkdir(exist_ok=True)
-        port = _free_port()
+        port = free_port()
+        # The simple auth manager's login: the admin user, with a password only this test knows.
+        admin_password = secrets.token_urlsafe(16)
+        (home / PASSWORDS_FILE).write_text(json.dumps({ADMIN_USER: admin_password}))
         services = AirflowServices(
             home=home,
             env=airflow_environment(
@@ -277,6 +318,7 @@ def running_airflow(
             ),
             api_port=port,
             metadata_conninfo={**server.conninfo_kwargs(), "dbname": database},
+            admin_password=admin_password,
         )
         try:
             migrated = services.cli("db", "migrate", timeout=startup_timeout)
@@ -342,6 +384,8 @@ def airflow_environment(
         "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "1",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(create_scheduled_runs),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS_FILE),
         **extra_env,
     }
 
@@ -367,7 +411,7 @@ def sqlalchemy_url(server: SisConnection, database: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

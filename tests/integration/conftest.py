@@ -19,7 +19,7 @@ from attendance_bridge.settings import (
 )
 from psycopg import sql
 
-from tests.integration.sync_sandbox import ROOT, Sandbox
+from tests.integration.sync_sandbox import ROOT, SANDBOX_SEED, SANDBOX_STUDENTS, Sandbox
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def sandbox(
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         try:
             create_sis_schema(conn, schema)
-            generate_demo_district(conn, schema, students_per_school=40, seed=5)
+            generate_demo_district(conn, schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
             yield Sandbox(conn, schema, pipeline_schema, tmp_path / "reports")
         finally:
             for name in (schema, pipeline_schema):

@@ -15,10 +15,19 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import psycopg
+import pytest
+from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.extract import read_school_frames
 from attendance_bridge.frames import BridgeRequest
 from attendance_bridge.rules import RECORD_DTYPES, bridge_records
-from attendance_bridge.settings import MODE_DAILY, REPORTS_BASE_ENV
+from attendance_bridge.settings import (
+    MODE_DAILY,
+    PIPELINE_SCHEMA_ENV,
+    REPORTS_BASE_ENV,
+    SIS_CONN_ENV,
+    SIS_SCHEMA_ENV,
+    STAGING_BASE_ENV,
+)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +36,8 @@ SIS_TABLES = (
     "calendar_day", "sections", "section_meeting", "cc", "students", "attendance", "attendance_time",
 )  # fmt: skip
 YEAR_FIRST_DAY, YEAR_LAST_DAY = date(2025, 8, 18), date(2026, 6, 5)
+# The sandbox's demo district: students per school and generator seed.
+SANDBOX_STUDENTS, SANDBOX_SEED = 40, 5
 RECORD_COLUMNS = [column for column in RECORD_DTYPES if column not in ("time_in", "time_out", "total_minutes")]
 
 
@@ -54,6 +65,44 @@ def run_sync(sync_dag, **conf: object) -> tuple[str, dict]:
     reports = list(Path(run_report_folder()).glob(f"*/{_safe(run.run_id)}/report.json"))
     assert len(reports) == 1, f"no report for {run.run_id}"
     return str(run.state), json.loads(reports[0].read_text())
+
+
+def reconcile_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """What manual runs write: the sandbox's district again in a twin schema, one manual sync per school.
+
+    Each school is synced over the whole year with ``direction=auto``, the parameters an end-of-term
+    run at the year's end gives it. Returns the twin's new records (``new_records``); the twin is
+    dropped and the tasks' SIS schema set back to the sandbox's.
+    """
+    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_manual", sandbox.pipeline_schema, sandbox.reports)
+    sandbox.q(f"CREATE SCHEMA {twin.schema}")
+    try:
+        create_sis_schema(sandbox.conn, twin.schema)
+        generate_demo_district(sandbox.conn, twin.schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
+        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+        twin_before = rows_before(twin)
+        for school in (100, 200):
+            state, report = run_sync(
+                sync_dag, school_number=school, year=35, direction="auto",
+                start_date=YEAR_FIRST_DAY.isoformat(), end_date=YEAR_LAST_DAY.isoformat(),
+            )  # fmt: skip
+            assert state == "success" and report["counts"]["inserted"] > 0
+        return new_records(twin, twin_before)
+    finally:
+        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
+        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
+
+
+def task_environment() -> dict[str, str]:
+    """What the tasks of Airflow components started by a test need, as the sandbox fixture set it."""
+    names = (SIS_CONN_ENV, SIS_SCHEMA_ENV, PIPELINE_SCHEMA_ENV, STAGING_BASE_ENV, REPORTS_BASE_ENV)
+    return {
+        **{name: os.environ[name] for name in names},
+        "ATTENDANCE_BRIDGE_TIMEZONE": "UTC",
+        "ATTENDANCE_BRIDGE_RETRY_DELAY_SECONDS": "1",
+        # Report mode by default: apply comes from a run's conf only.
+        "ATTENDANCE_BRIDGE_END_OF_TERM_MODE": "report",
+    }
 
 
 def run_report_folder() -> str:

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.end_of_term import school_run_id
-from attendance_bridge.settings import SIS_SCHEMA_ENV
 from attendance_bridge.staging import folder_name
 
 from tests.integration.conftest import parsed_dag
@@ -29,8 +27,8 @@ from tests.integration.sync_sandbox import (
     assert_landed_exactly,
     expected_records,
     new_records,
+    reconcile_by_hand,
     rows_before,
-    run_sync,
     snapshot,
 )
 from tests.integration.test_pages_in_browser import ARTIFACTS, open_in_browser, title
@@ -194,23 +192,7 @@ def test_apply_mode_lands_exactly_what_manual_runs_would_and_a_second_run_adds_n
 ) -> None:
     # The same district in a second schema, reconciled by hand: one manual sync per school with
     # the parameters the end-of-term run gives it.
-    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_manual", sandbox.pipeline_schema, sandbox.reports)
-    sandbox.q(f"CREATE SCHEMA {twin.schema}")
-    try:
-        create_sis_schema(sandbox.conn, twin.schema)
-        generate_demo_district(sandbox.conn, twin.schema, students_per_school=40, seed=5)
-        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
-        twin_before = rows_before(twin)
-        for school in (100, 200):
-            state, report = run_sync(
-                sync_dag, school_number=school, year=35, direction="auto",
-                start_date=YEAR_FIRST_DAY.isoformat(), end_date=YEAR_LAST_DAY.isoformat(),
-            )  # fmt: skip
-            assert state == "success" and report["counts"]["inserted"] > 0
-        by_hand = new_records(twin, twin_before)
-    finally:
-        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
-    monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
+    by_hand = reconcile_by_hand(sandbox, sync_dag, monkeypatch)
 
     before = rows_before(sandbox)
     first = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")

@@ -21,7 +21,6 @@ of its data interval), not its logical date: the run of 5 June is
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +29,6 @@ import pandas as pd
 import pytest
 from attendance_bridge.embedded import SisConnection
 from attendance_bridge.end_of_term import school_run_id
-from attendance_bridge.settings import (
-    PIPELINE_SCHEMA_ENV,
-    REPORTS_BASE_ENV,
-    SIS_CONN_ENV,
-    SIS_SCHEMA_ENV,
-    STAGING_BASE_ENV,
-)
 from attendance_bridge.staging import folder_name
 
 from tests.integration.airflow_services import AirflowServices, running_airflow
@@ -49,6 +41,7 @@ from tests.integration.sync_sandbox import (
     expected_records,
     rows_before,
     snapshot,
+    task_environment,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -106,19 +99,6 @@ def task_tries(airflow: AirflowServices, run_id: str) -> dict[tuple[str, int], t
     return {(task, index): (state, tries) for task, index, state, tries in rows}
 
 
-def airflow_env() -> dict[str, str]:
-    """What the tasks need, as the sandbox fixture set it for this test."""
-    env = {name: os.environ[name] for name in (SIS_CONN_ENV, SIS_SCHEMA_ENV, PIPELINE_SCHEMA_ENV, STAGING_BASE_ENV,
-                                               REPORTS_BASE_ENV)}  # fmt: skip
-    return {
-        **env,
-        "ATTENDANCE_BRIDGE_TIMEZONE": "UTC",
-        "ATTENDANCE_BRIDGE_RETRY_DELAY_SECONDS": "1",
-        # Report mode by default: apply comes from the backfill's conf only.
-        "ATTENDANCE_BRIDGE_END_OF_TERM_MODE": "report",
-    }
-
-
 def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_nothing(
     sandbox: Sandbox, sis_server: SisConnection, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -134,7 +114,7 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
     home = tmp_path_factory.mktemp("airflow_home")
 
     started = time.monotonic()
-    with running_airflow(sis_server, ROOT / "dags", home, wait_for_dag=DAG_ID, extra_env=airflow_env()) as airflow:
+    with running_airflow(sis_server, ROOT / "dags", home, wait_for_dag=DAG_ID, extra_env=task_environment()) as airflow:
         ready = time.monotonic()
         airflow.unpause(DAG_ID)
 
