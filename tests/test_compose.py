@@ -356,6 +356,7 @@ def test_one_shot_services_exit_once_and_are_waited_for_to_complete(services: di
         assert "healthcheck" not in services[name]
 
 
+# The Airflow components' probes are those of Airflow's own docker-compose file.
 @pytest.mark.parametrize(
     ("name", "check"),
     [
@@ -373,7 +374,7 @@ def test_one_shot_services_exit_once_and_are_waited_for_to_complete(services: di
         ("reports", "wget --quiet --spider http://127.0.0.1/"),
     ],
 )
-def test_health_checks_are_the_commands_of_airflows_own_compose_file(
+def test_each_service_is_health_checked_with_its_own_probe_command(
     services: dict[str, Any], name: str, check: str
 ) -> None:
     assert " ".join(services[name]["healthcheck"]["test"][1:]) == check
