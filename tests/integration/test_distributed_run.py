@@ -26,7 +26,7 @@ import pytest
 from attendance_bridge.embedded import SisConnection
 
 from tests.integration.airflow_services import AirflowServices, RestClient, running_airflow
-from tests.integration.redis_broker import redis_broker
+from tests.integration.redis_broker import forget_queue, redis_broker
 from tests.integration.sync_sandbox import (
     ROOT,
     Sandbox,
@@ -106,32 +106,35 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
     hostnames = {component: f"{component}-{token}" for component in WORKERS}
 
     started = time.monotonic()
-    with (
-        redis_broker() as broker_url,
-        running_airflow(
-            sis_server,
-            ROOT / "dags",
-            tmp_path_factory.mktemp("airflow_home"),
-            wait_for_dag=DAG_ID,
-            executor="CeleryExecutor",
-            extra_env={
-                **task_environment(),
-                "AIRFLOW__CELERY__BROKER_URL": broker_url,
-                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
-            },
-        ) as airflow,
-    ):
-        start_workers(airflow, broker_url, queue, hostnames)
-        ready = time.monotonic()
-        api = airflow.rest_client()
-        assert api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})["is_paused"] is False
-        triggered = api.call(
-            "POST",
-            f"/api/v2/dags/{DAG_ID}/dagRuns",
-            {"logical_date": TERM_END_RUN.isoformat(), "conf": {"mode": "apply"}},
-        )
-        run = wait_for_run(airflow, api, triggered["dag_run_id"])
-        instances = api.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances?limit=100")
+    with redis_broker() as broker_url:
+        try:
+            with running_airflow(
+                sis_server,
+                ROOT / "dags",
+                tmp_path_factory.mktemp("airflow_home"),
+                wait_for_dag=DAG_ID,
+                executor="CeleryExecutor",
+                extra_env={
+                    **task_environment(),
+                    "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                    "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
+                },
+            ) as airflow:
+                start_workers(airflow, broker_url, queue, hostnames)
+                ready = time.monotonic()
+                api = airflow.rest_client()
+                assert api.call("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})["is_paused"] is False
+                triggered = api.call(
+                    "POST",
+                    f"/api/v2/dags/{DAG_ID}/dagRuns",
+                    {"logical_date": TERM_END_RUN.isoformat(), "conf": {"mode": "apply"}},
+                )
+                run = wait_for_run(airflow, api, triggered["dag_run_id"])
+                instances = api.call(
+                    "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances?limit=100"
+                )
+        finally:
+            forget_queue(broker_url, queue)
     print(f"start-up {ready - started:.1f}s, run {time.monotonic() - ready:.1f}s (with shutdown)")
 
     assert run["state"] == "success", instances
