@@ -86,7 +86,9 @@ def csv_frame(buffer: io.BytesIO, declared: dict[str, str]) -> pd.DataFrame:
     # Integers come over as nullable Int64 so a NULL is never turned into a float; the keys
     # declared int64 become plain again, unless they hold a NULL, which normalised_frame refuses.
     frame = table.to_pandas(date_as_object=False, types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-    plain = {column: "int64" for column, dtype in declared.items() if dtype == "int64" and table[column].null_count == 0}
+    plain = {
+        column: "int64" for column, dtype in declared.items() if dtype == "int64" and table[column].null_count == 0
+    }
     return frame.astype(plain)
 
 

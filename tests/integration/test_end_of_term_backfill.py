@@ -154,10 +154,12 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
         wait_for_backfill_complete(airflow, second_id, timeout=RUN_TIMEOUT)
         second_row = airflow.wait_until(
             "the reprocessed run to finish",
-            lambda: (row := run_row(airflow, term_end_run))[0] in ("success", "failed")
-            and row[1] is not None
-            and row[1] > first_row[1]
-            and row,
+            lambda: (
+                (row := run_row(airflow, term_end_run))[0] in ("success", "failed")
+                and row[1] is not None
+                and row[1] > first_row[1]
+                and row
+            ),
             timeout=60,
         )
         second_backfill = time.monotonic()
