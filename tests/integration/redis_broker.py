@@ -27,10 +27,13 @@ POLL_INTERVAL = 0.1
 
 def answers(host: str, port: int) -> bool:
     """Whether a Redis at ``host:port`` answers PING within a second."""
+    client = redis.Redis(host=host, port=port, socket_connect_timeout=1, socket_timeout=1)
     try:
-        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=1, socket_timeout=1).ping())
+        return bool(client.ping())
     except (redis.exceptions.RedisError, OSError):
         return False
+    finally:
+        client.close()
 
 
 @contextmanager

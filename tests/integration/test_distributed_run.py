@@ -17,6 +17,7 @@ side, on both workers.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -62,6 +63,8 @@ def celery_workers(broker_url: str) -> set[str]:
 
 def start_workers(airflow: AirflowServices, broker_url: str, queue: str, names: dict[str, str]) -> None:
     """Start one ``airflow celery worker`` per name, each with a host name of its own; wait until all answer."""
+    # The project root first, for the hostname callable's module; whatever the environment had after it.
+    python_path = os.pathsep.join(filter(None, (str(ROOT), airflow.env.get("PYTHONPATH"))))
     for component, hostname in names.items():
         airflow.start_component(
             component,
@@ -70,7 +73,7 @@ def start_workers(airflow: AirflowServices, broker_url: str, queue: str, names: 
             # Both workers are on this machine: the log server's port would clash, and the
             # api-server reads the task logs from the shared AIRFLOW_HOME/logs anyway.
             "--skip-serve-logs",
-            env={WORKER_HOSTNAME_ENV: hostname, "AIRFLOW__CORE__HOSTNAME_CALLABLE": CALLABLE, "PYTHONPATH": str(ROOT)},
+            env={WORKER_HOSTNAME_ENV: hostname, "AIRFLOW__CORE__HOSTNAME_CALLABLE": CALLABLE, "PYTHONPATH": python_path},
         )  # fmt: skip
     wanted = set(names.values())
     airflow.wait_until(
