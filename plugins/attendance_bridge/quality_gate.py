@@ -28,6 +28,7 @@ import pandas as pd
 from attendance_bridge.data_docs_assets import localise
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.frames import SchoolFrames
+from attendance_bridge.rules import calendar_rows_per_day
 from attendance_bridge.settings import (
     DAILY_TO_MEETING,
     EXPECTATIONS_DIR,
@@ -199,20 +200,36 @@ def school_settings(prefs: pd.DataFrame, school_number: int) -> pd.DataFrame:
 
 
 def in_session_days(frames: SchoolFrames, school_number: int, start: date, end: date) -> pd.DataFrame:
-    """One row per in-session day of the range: does it have a bell schedule and a cycle day letter."""
+    """One row per in-session day of the range: how many calendar rows, a bell schedule, a cycle day letter.
+
+    A day with several calendar rows is one row here, named once; its bell schedule and letter
+    are judged over its in-session rows.
+    """
     calendar = frames.calendar_day
-    days = calendar.loc[
+    rows = calendar.loc[
         (calendar["schoolid"] == school_number)
         & (calendar["insession"] == 1).fillna(False)
         & calendar["date_value"].between(pd.Timestamp(start), pd.Timestamp(end))
     ]
     letters = frames.cycle_day.rename(columns={"id": "cycle_day_id"}).astype({"cycle_day_id": "Int64"})
-    days = days.merge(letters, on="cycle_day_id", how="left")
+    rows = rows.merge(letters, on="cycle_day_id", how="left").assign(
+        has_bell_schedule=lambda days: days["bell_schedule_id"].notna(),
+        has_cycle_day=lambda days: days["letter"].notna(),
+    )
+    days = (
+        rows.groupby("date_value", as_index=False)
+        .agg(has_bell_schedule=("has_bell_schedule", "all"), has_cycle_day=("has_cycle_day", "all"))
+        .merge(calendar_rows_per_day(frames, school_number, start, end), on="date_value", validate="one_to_one")
+    )
+    day = days["date_value"].dt.strftime("%Y-%m-%d")
     return pd.DataFrame(
         {
-            "label": "the in-session day " + days["date_value"].dt.strftime("%Y-%m-%d"),
-            "has_bell_schedule": days["bell_schedule_id"].notna().to_numpy(),
-            "has_cycle_day": days["letter"].notna().to_numpy(),
+            "label": "the in-session day " + day,
+            "day": day,
+            "calendar_rows": days["calendar_rows"].to_numpy(),
+            "bell_schedules": days["bell_schedules"].to_numpy(),
+            "has_bell_schedule": days["has_bell_schedule"].to_numpy(dtype=bool),
+            "has_cycle_day": days["has_cycle_day"].to_numpy(dtype=bool),
         }
     )
 

@@ -20,6 +20,7 @@ Decided here, where SPEC section 5 is silent (see docs/decisions.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -108,8 +109,9 @@ class BridgeResult:
 def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
     """The day context of every in-session day in range: B(d), L(d), P*(d) and its times.
 
-    Refuses (P5) when a day has no bell schedule or cycle day, or when a bell schedule in use
-    does not have exactly one bridge item with a period and default times in < out.
+    Refuses (P5) when a day has several calendar rows, no bell schedule or no cycle day, or
+    when a bell schedule in use does not have exactly one bridge item with a period and
+    default times in < out.
     """
     school = request.school_number
     calendar = frames.calendar_day
@@ -119,6 +121,18 @@ def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFram
         & calendar["date_value"].between(pd.Timestamp(request.start_date), pd.Timestamp(request.end_date))
     ].rename(columns={"id": "calendar_dayid", "date_value": "att_date"})
 
+    # Checked before any merge on the day: two rows would give the day two bell schedules
+    # (and a pandas MergeError further on). The quality gate refuses the same first.
+    shared = calendar_rows_per_day(frames, school, request.start_date, request.end_date)
+    shared = shared.loc[shared["calendar_rows"] > 1]
+    if not shared.empty:
+        row = shared.iloc[0]
+        raise PreconditionFailed(
+            "P5",
+            school,
+            f"the day {_day(row['date_value'])} has {row['calendar_rows']} calendar rows "
+            f"({row['bell_schedules']}); it must have exactly one",
+        )
     no_schedule = days.loc[days["bell_schedule_id"].isna(), "att_date"]
     if not no_schedule.empty:
         raise PreconditionFailed("P5", school, f"the in-session day {_day(no_schedule.min())} has no bell schedule")
@@ -143,6 +157,49 @@ def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFram
             "time_out",
         ],
     ]
+
+
+def calendar_rows_per_day(frames: SchoolFrames, school_number: int, start: date, end: date) -> pd.DataFrame:
+    """P5: every in-session day of the range with how many calendar rows the school has for it.
+
+    A day counts when at least one of its rows is in session; its other rows count whether in
+    session or not (which of them holds is a guess). ``bell_schedules`` names the rows of a day
+    with more than one ("bell schedules 'Regular' (id 301) and 'Early Release' (id 302)") and
+    is empty for the others.
+    """
+    calendar = frames.calendar_day
+    of_range = calendar.loc[
+        (calendar["schoolid"] == school_number) & calendar["date_value"].between(pd.Timestamp(start), pd.Timestamp(end))
+    ]
+    session_dates = of_range.loc[_true(of_range["insession"] == 1), "date_value"]
+    rows = of_range.loc[of_range["date_value"].isin(session_dates)]
+    counted = rows.groupby("date_value", as_index=False).size().rename(columns={"size": "calendar_rows"})
+    shared = rows.loc[rows["date_value"].duplicated(keep=False)].sort_values(["date_value", "id"])
+    names = frames.bell_schedule.rename(columns={"id": "bell_schedule_id"}).astype({"bell_schedule_id": "Int64"})
+    shared = shared.merge(names, on="bell_schedule_id", how="left", validate="many_to_one")
+    named = "'" + shared["name"].fillna("(no name)") + "' (id " + shared["bell_schedule_id"].astype("str")
+    has_schedule, in_session = shared["bell_schedule_id"].notna(), _true(shared["insession"] == 1)
+    described = pd.Series(
+        np.select(
+            [has_schedule & in_session, has_schedule, in_session],
+            [named + ")", named + ", not in session)", "none"],
+            "none (not in session)",
+        ),
+        index=shared.index,
+    )
+    text = described.groupby(shared["date_value"]).agg(_in_words).rename("bell_schedules").reset_index()
+    return (
+        counted.merge(text, on="date_value", how="left", validate="one_to_one")
+        .assign(bell_schedules=lambda days: "bell schedules " + days["bell_schedules"])
+        .fillna({"bell_schedules": ""})
+        .astype({"calendar_rows": "int64", "bell_schedules": "str"})
+    )
+
+
+def _in_words(parts: pd.Series) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(parts)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _bridge_items(frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame) -> pd.DataFrame:

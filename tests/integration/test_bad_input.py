@@ -164,6 +164,18 @@ REFUSED_BY_THE_RUN = {
         starts="P5 failed for school 100",
         words=("the in-session day 2025-09-03 has no bell schedule",),
     ),
+    "P5 two calendar rows for one day": data(
+        "INSERT INTO {sis}.calendar_day (id, schoolid, date_value, insession, bell_schedule_id, cycle_day_id) "
+        "SELECT (SELECT max(id) + 1 FROM {sis}.calendar_day), schoolid, date_value, insession, (SELECT id FROM "
+        "{sis}.bell_schedule WHERE schoolid = 100 AND year_id = 35 AND name = 'Early Release'), cycle_day_id "
+        "FROM {sis}.calendar_day WHERE schoolid = 100 AND date_value = '2025-09-03'",
+        starts="P5 failed for school 100",
+        words=(
+            "the day 2025-09-03 has 2 calendar rows (bell schedules 'Regular' (id ",
+            ") and 'Early Release' (id ",
+            "); it must have exactly one.",
+        ),
+    ),
     # P6: every code the school's records use exists and is Present or Absent.
     "P6 unknown code": data(
         "UPDATE {sis}.attendance SET attendance_codeid = 999999 WHERE id = (SELECT min(id) FROM {sis}.attendance "

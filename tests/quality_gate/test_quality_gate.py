@@ -152,6 +152,23 @@ def test_p5_an_in_session_day_needs_a_bell_schedule_and_a_letter() -> None:
     assert "the in-session day 2025-09-02 has no cycle day" in refusal(gate(school(calendar_day=no_letter)))
 
 
+def test_p5_a_day_with_two_calendar_rows_is_named_with_both_bell_schedules() -> None:
+    calendar = tables()["calendar_day"]
+    second = pd.DataFrame([(599, 100, TUE, 1, 1, 2)], columns=calendar.columns)
+    outcome = gate(school(daily(1, 1, MON, EXCUSED), calendar_day=pd.concat([calendar, second], ignore_index=True)))
+    assert [(check.rule, check.suite) for check in outcome.failures()] == [("P5", "preconditions_calendar")]
+    assert refusal(outcome) == (
+        "P5 failed for school 100: the day 2025-09-02 has 2 calendar rows (bell schedules 'Early Release' (id 2) "
+        "and 'Regular' (id 1)); it must have exactly one."
+    )
+
+
+def test_p5_the_calendar_suite_checks_one_calendar_row_per_day() -> None:
+    # GX 1.x drops an expectation it cannot parse; the loaded suite must still hold this one.
+    columns = [expectation.column for expectation in load_suite("preconditions_calendar").expectations]
+    assert columns == ["calendar_rows", "has_bell_schedule", "has_cycle_day"]
+
+
 def test_p6_an_unknown_code_is_named() -> None:
     message = refusal(gate(school(daily(1, 1, MON, 77), daily(2, 2, TUE, 77))))
     assert message.startswith(

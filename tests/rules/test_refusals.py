@@ -8,7 +8,7 @@ from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.frames import BridgeRequest, SchoolFrames
 from attendance_bridge.rules import bridge_records
 
-from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, daily, meeting, request, school, tables
+from tests.rules.tiny_school import EXCUSED, HR, MON, THU, TUE, WED_HOLIDAY, daily, meeting, request, school, tables
 
 BOTH = ("meeting_to_daily", "daily_to_meeting")
 
@@ -104,3 +104,42 @@ def test_frames_refuse_a_missing_column_by_name() -> None:
     raw["cc"] = raw["cc"].drop(columns="dateleft")
     with pytest.raises(ValueError, match="the cc frame lacks the column"):
         SchoolFrames.from_tables(**raw)
+
+
+def calendar_with_second_row(date_value, insession: int, bell_schedule_id) -> pd.DataFrame:
+    """The tiny school's calendar with a second row for one date (id 599)."""
+    calendar = tables()["calendar_day"]
+    extra = pd.DataFrame([(599, 100, date_value, insession, bell_schedule_id, 1)], columns=calendar.columns)
+    return pd.concat([calendar, extra], ignore_index=True)
+
+
+@pytest.mark.parametrize("direction", BOTH)
+@pytest.mark.parametrize(
+    ("second_row", "schedules"),
+    [
+        ((TUE, 1, 1), "bell schedules 'Early Release' (id 2) and 'Regular' (id 1)"),
+        ((TUE, 0, None), "bell schedules 'Early Release' (id 2) and none (not in session)"),
+        ((THU, 1, None), "bell schedules 'Regular' (id 1) and none"),
+    ],
+    ids=["two-schedules", "second-row-not-in-session", "second-row-without-schedule"],
+)
+def test_p5_a_day_with_two_calendar_rows_is_refused_not_a_merge_error(direction, second_row, schedules) -> None:
+    # Before issue 18 this raised pandas' MergeError from the day-context join.
+    day = second_row[0]
+    frames = school(daily(1, 1, MON, EXCUSED), calendar_day=calendar_with_second_row(*second_row))
+    with pytest.raises(PreconditionFailed) as refused:
+        bridge_records(frames, request(direction))
+    assert (refused.value.rule, refused.value.school_number) == ("P5", 100)
+    assert str(refused.value) == (
+        f"P5 failed for school 100: the day {day.isoformat()} has 2 calendar rows ({schedules}); it must have exactly one"
+    )
+
+
+def test_p5_two_calendar_rows_of_a_day_off_do_not_matter() -> None:
+    # Neither row is in session: the day yields nothing either way (X3), so nothing is ambiguous.
+    frames = school(daily(1, 1, MON, EXCUSED), calendar_day=calendar_with_second_row(WED_HOLIDAY, 0, None))
+    built = bridge_records(frames, request("daily_to_meeting")).records
+    assert len(built) == 3
+    pd.testing.assert_frame_equal(
+        built, bridge_records(school(daily(1, 1, MON, EXCUSED)), request("daily_to_meeting")).records
+    )
