@@ -133,3 +133,18 @@ class BridgeRequest:
             raise ValueError(f"yearid {self.yearid} is before 2004-2005")
         if self.start_date > self.end_date:
             raise ValueError(f"start date {self.start_date} is after end date {self.end_date}")
+
+
+# The columns of a source record the load compares with the SIS before it inserts anything built
+# from it: the attendance columns the extract read (TABLE_COLUMNS["attendance"]).
+SOURCE_COLUMNS = list(TABLE_COLUMNS["attendance"])
+
+
+def source_records(attendance: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """The extracted attendance rows the records were built from (their ``parent_attendanceid``), as read.
+
+    X7 ("traceable to its source record"): the load inserts a record only while its source is
+    still in the SIS exactly as the run read it, so it needs what the run read.
+    """
+    built_from = records["parent_attendanceid"].drop_duplicates()
+    return attendance.loc[attendance["id"].isin(built_from), SOURCE_COLUMNS].reset_index(drop=True)

@@ -23,6 +23,8 @@ REPORT_COUNTS = (
     "inserted",
     "inserted_attendance_time",
     "skipped_existing",
+    "skipped_source_changed",
+    "declined_by_database",
     "conflicts",
     "mismatches",
     "unscheduled",
@@ -99,6 +101,7 @@ def run_report(
         "checks": preconditions.get("checks", []),
         "candidate_checks": (upstream.get("validate_candidates") or {}).get("checks", []),
         "counts": report_counts(computed.get("counts"), loaded, dry_run),
+        "warnings": load_warnings(loaded),
         "by_date_and_code": by_date_and_code,
         "validation_results": {
             "preconditions": preconditions.get("results_path"),
@@ -154,11 +157,48 @@ def _failed_rules(message: str | None) -> dict[str, str]:
 
 
 def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], dry_run: bool) -> dict[str, Any]:
-    """SPEC section 6's counts; ``skipped_existing`` adds records that appeared between extract and load."""
+    """SPEC section 6's counts, with what the load found at insert time.
+
+    ``inserted`` is what the run has in the SIS as its lineage says (rows an earlier try of the
+    run committed included); ``skipped_existing`` adds records that appeared between extract and
+    load; ``skipped_source_changed`` (X7) and ``declined_by_database`` are the load's own: records
+    left out because their source record changed after the extract, and records the database did
+    not keep. The two are shown only when a load ran.
+    """
     if counts is None:
         return {}
     merged: dict[str, Any] = {name: int(counts.get(name, 0)) for name in REPORT_COUNTS if name in counts}
     merged["inserted"] = 0 if dry_run else int(loaded.get("inserted_attendance", 0))
     merged["inserted_attendance_time"] = 0 if dry_run else int(loaded.get("inserted_attendance_time", 0))
     merged["skipped_existing"] = int(counts.get("skipped_existing", 0)) + int(loaded.get("skipped_existing", 0))
+    if loaded:
+        merged["skipped_source_changed"] = int(loaded.get("skipped_source_changed", 0))
+        merged["declined_by_database"] = int(loaded.get("declined_by_database", 0))
     return {name: merged[name] for name in REPORT_COUNTS if name in merged}
+
+
+def load_warnings(loaded: Mapping[str, Any]) -> list[str]:
+    """What an auditor must not miss about a load, in words: records left out or not kept, earlier tries."""
+    warnings = []
+    left_out = int(loaded.get("skipped_source_changed") or 0)
+    if left_out:
+        sources = int(loaded.get("source_changes_total") or 0)
+        warnings.append(
+            f"X7: {left_out} record(s) were not added because {sources} of the records they were built from were "
+            "deleted or changed after the run read them (a rollback, or a correction in the SIS while the run was "
+            "in flight); the list is under 'Source records changed during the run'. Run the sync again to build "
+            "what is missing from the records as they are now."
+        )
+    declined = int(loaded.get("declined_by_database") or 0)
+    if declined:
+        warnings.append(
+            f"The database did not keep {declined} of the records the run inserted (a trigger or rule on the "
+            "attendance table declined them): they are not in the SIS and not counted as added."
+        )
+    before = int(loaded.get("inserted_before") or 0)
+    if before:
+        warnings.append(
+            f"{before} of the records added were inserted by an earlier try of this run whose commit went through "
+            "(its connection was lost before it could say so); they are counted once, as added."
+        )
+    return warnings

@@ -39,7 +39,7 @@ DATA_DOCS_INDEX = "data_docs/index.html"
 SYNC_DAG_ID = "attendance_bridge_sync"
 ROLLBACK_DAG_ID = "attendance_bridge_rollback"
 # The detail tables of a sync run: staged by the compute phase, kept as CSV next to the report.
-DETAIL_TABLES = ("conflicts", "mismatches", "unscheduled", "ignored", "disagreements")
+DETAIL_TABLES = ("conflicts", "mismatches", "unscheduled", "ignored", "disagreements", "source_changes")
 ROWS_SHOWN = 50
 # The student columns of the detail tables: the SIS's internal id, and the school's own number.
 STUDENT_ID = "studentid"
@@ -54,6 +54,8 @@ COUNT_LABELS = {
     "inserted": "Records added",
     "inserted_attendance_time": "Attendance times added",
     "skipped_existing": "Skipped: the record already exists",
+    "skipped_source_changed": "Not added: the record it was built from changed during the run",
+    "declined_by_database": "Not kept by the database (a trigger or rule declined them)",
     "conflicts": "Conflicts (records that disagree)",
     "mismatches": "Mismatches (exists with another code)",
     "unscheduled": "Unscheduled (no class that day)",
@@ -96,6 +98,7 @@ DETAIL_TITLES = {
     "unscheduled": "Unscheduled records",
     "ignored": "Ignored records",
     "disagreements": "Disagreements (Attendance Reconciliation)",
+    "source_changes": "Source records changed during the run",
 }
 # Colour-blind-safe palette (Okabe-Ito), one colour per attendance code.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999")

@@ -46,8 +46,12 @@ log = logging.getLogger("attendance_bridge.sync")
 DAG_ID = "attendance_bridge_sync"
 # The frames the extract phase stages: the rules' nine tables and the school's settings.
 PREFS_FRAME = "prefs"
-# What the compute phase stages besides the records: the report's detail tables.
+# What the compute phase stages besides the records: their source records as read (for the load)
+# and the report's detail tables.
+SOURCES_FRAME = "sources"
 DETAIL_FRAMES = ("conflicts", "mismatches", "unscheduled", "ignored", "disagreements")
+# The load's detail table: the source records that changed after the extract (X7).
+SOURCE_CHANGES_FRAME = "source_changes"
 
 
 @dataclass(frozen=True)
@@ -223,9 +227,10 @@ def _gave_up(name: str, run: Run, what: str, unreachable: bool) -> str:
 def _is_refusal(exc: Exception) -> bool:
     """Errors whose message is already written for a person (rule, school, object)."""
     from attendance_bridge.backup import BackupNotVerified
+    from attendance_bridge.load import LoadRefused
     from attendance_bridge.parameters import InvalidParameter
 
-    return isinstance(exc, (PreconditionFailed, InvalidParameter, BackupNotVerified, Refusal))
+    return isinstance(exc, (PreconditionFailed, InvalidParameter, BackupNotVerified, LoadRefused, Refusal))
 
 
 def _record_message(run: Run, message: str) -> None:
@@ -352,6 +357,7 @@ def compute_missing_records(
     run: Run, checked: Mapping[str, Any], extracted: Mapping[str, Any], preconditions: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Task 4: the rules of SPEC section 5 over the staged frames; the records staged as Parquet."""
+    from attendance_bridge.frames import source_records
     from attendance_bridge.rules import bridge_records
     from attendance_bridge.staging import staging_folder, write_frame
 
@@ -362,6 +368,10 @@ def compute_missing_records(
         folder = staging_folder(run.dag_id, run.run_id) / "compute"
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"records": write_frame(result.records, folder / "records.parquet")}
+        # The load checks each record's source against the SIS before it inserts it (X7).
+        paths[SOURCES_FRAME] = write_frame(
+            source_records(frames.attendance, result.records), folder / "sources.parquet"
+        )
         paths |= {name: write_frame(getattr(result, name), folder / f"{name}.parquet") for name in DETAIL_FRAMES}
     log.info("compute_missing_records: %s %s", request.direction, result.counts)
     return {"paths": paths, "counts": dict(result.counts), "seconds": timing["seconds"]}
@@ -418,26 +428,64 @@ def back_up_school_records(run: Run, checked: Mapping[str, Any]) -> dict[str, An
 
 
 def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
-    """Task 7 (X1, X2, X4, X5, X7): one transaction under the school's lock, after a verified backup."""
+    """Task 7 (X1, X2, X4, X5, X7): one transaction under the school's lock, after a verified backup.
+
+    Records whose source record was deleted or changed after the extract are left out (X7); they
+    are counted, logged with a warning, and listed in ``source_changes.parquet`` for the report.
+    """
+    import pandas as pd
+
     from attendance_bridge.backup import BackupNotVerified
     from attendance_bridge.load import load_records
+    from attendance_bridge.staging import read_frame, staging_folder, write_frame
 
     school = checked["school_number"]
     with phase("load_missing_records", run, school) as timing:
         records = _staged_records(computed["paths"]["records"])
+        source_path = computed["paths"].get(SOURCES_FRAME)
+        sources = read_frame(source_path) if source_path else None
         with connect_sis() as conn:
             try:
                 loaded = load_records(
-                    conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school, records
-                )
+                    conn, checked["pipeline_schema"], checked["sis_schema"], run.dag_id, run.run_id, school,
+                    records, sources,
+                )  # fmt: skip
             except BackupNotVerified as exc:
                 if exc.school_number is not None:
                     raise
                 # No backup row to read the school from: the refusal names the run's school.
                 raise BackupNotVerified(school, exc.run_id, exc.detail) from exc
+        paths = {}
+        if loaded.source_changes:
+            folder = staging_folder(run.dag_id, run.run_id) / "load"
+            folder.mkdir(parents=True, exist_ok=True)
+            changes = pd.DataFrame(loaded.source_changes).drop(columns="total")
+            paths[SOURCE_CHANGES_FRAME] = write_frame(changes, folder / f"{SOURCE_CHANGES_FRAME}.parquet")
     result = _plain(asdict(loaded))
+    changes_total = loaded.source_changes[0]["total"] if loaded.source_changes else 0
+    result.pop("source_changes")
+    result["source_changes_total"] = changes_total
+    if loaded.skipped_source_changed:
+        log.warning(
+            "load_missing_records: X7: %d record(s) left out because %d source record(s) were deleted or changed "
+            "after the run read them (a rollback, or a correction in the SIS); run the sync again to build them "
+            "from the records as they are now",
+            loaded.skipped_source_changed, changes_total,
+        )  # fmt: skip
+    if loaded.declined_by_database:
+        log.warning(
+            "load_missing_records: the database did not keep %d of the records inserted (a trigger or rule on "
+            "attendance declined them); they are not in the SIS",
+            loaded.declined_by_database,
+        )
+    if loaded.inserted_before:
+        log.warning(
+            "load_missing_records: %d of the run's records were already in the SIS, inserted by an earlier try of "
+            "this run whose commit went through",
+            loaded.inserted_before,
+        )
     log.info("load_missing_records: %s", result)
-    return {"load": result, "seconds": timing["seconds"]}
+    return {"load": result, "paths": paths, "seconds": timing["seconds"]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -731,8 +779,8 @@ def _student_numbers(
     (a role from before that grant, say), a warning is logged and None returned: the page then
     shows the ids, and the run goes on (the connection is in autocommit, so it stays usable).
     """
-    staged = (upstream.get("compute_missing_records") or {}).get("paths") or {}
-    if not checked or not any(name in staged for name in DETAIL_FRAMES):
+    staged = _staged_details(upstream)
+    if not checked or not staged:
         return None
     from psycopg import sql
 
@@ -741,7 +789,7 @@ def _student_numbers(
     from attendance_bridge.staging import read_frame
 
     try:
-        ids = student_ids(read_frame(staged[name]) for name in DETAIL_FRAMES if name in staged)
+        ids = student_ids(read_frame(path) for path in staged.values())
         if not ids:
             return {}
         statement = sql.SQL(load_sql("report/select_student_numbers")).format(
@@ -756,6 +804,14 @@ def _student_numbers(
             type(exc).__name__, exc,
         )  # fmt: skip
         return None
+
+
+def _staged_details(upstream: Mapping[str, Any]) -> dict[str, str]:
+    """The run's detail tables as staged: the compute phase's, then the load's ({name: path})."""
+    computed = (upstream.get("compute_missing_records") or {}).get("paths") or {}
+    loaded = (upstream.get("load_missing_records") or {}).get("paths") or {}
+    staged = {name: computed[name] for name in DETAIL_FRAMES if name in computed}
+    return staged | ({SOURCE_CHANGES_FRAME: loaded[SOURCE_CHANGES_FRAME]} if SOURCE_CHANGES_FRAME in loaded else {})
 
 
 def _with_descriptions(by_date: list[dict[str, Any]], codes: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -778,8 +834,7 @@ def _publish_pages(
 
     try:
         started = time.perf_counter()
-        staged = (upstream.get("compute_missing_records") or {}).get("paths") or {}
-        frames = {name: read_frame(staged[name]) for name in DETAIL_FRAMES if name in staged}
+        frames = {name: read_frame(path) for name, path in _staged_details(upstream).items()}
         report_html.write_detail_csvs(folder, frames, codes, student_numbers)
         page = report_html.render_run_page(folder)
         report_html.publish_index(folder.parent.parent)  # <base>/school_<n>/<run id>

@@ -20,10 +20,13 @@ from typing import Any
 import pandas as pd
 import psycopg
 from attendance_bridge import store, sync
+from attendance_bridge.extract import read_school_frames
+from attendance_bridge.frames import BridgeRequest, source_records
 from attendance_bridge.load import LOAD_LOCK_CLASS, RECORD_KEY
+from attendance_bridge.rules import bridge_records
 from attendance_bridge.staging import staging_folder, write_frame
 
-from tests.integration.sync_sandbox import YEAR_FIRST_DAY, YEAR_LAST_DAY, Sandbox, expected_records
+from tests.integration.sync_sandbox import YEAR_FIRST_DAY, YEAR_LAST_DAY, Sandbox
 
 # An advisory lock key the tests hold to pause a load inside its insert (see pause_inserts).
 PAUSE_LOCK = (4242, 1)
@@ -37,17 +40,25 @@ class SchoolRun:
     school_number: int
     direction: str
     tag: str = "run"
+    dag_id: str = sync.DAG_ID
     run: sync.Run = field(init=False)
     records: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        self.run = sync.Run(sync.DAG_ID, f"{self.tag}-{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "test")
-        built = expected_records(self.box, self.school_number, self.direction, "all_periods", YEAR_FIRST_DAY,
-                                 YEAR_LAST_DAY)  # fmt: skip
-        self.records = built.records
+        self.run = sync.Run(self.dag_id, f"{self.tag}-{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "test")
+        request = BridgeRequest(self.school_number, 35, self.direction, "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY)
+        # What the extract reads and the compute phase builds and stages from it.
+        frames = read_school_frames(self.box.conn, self.box.schema, request)
+        self.records = bridge_records(frames, request).records
+        self.sources = source_records(frames.attendance, self.records)
         folder = staging_folder(self.run.dag_id, self.run.run_id) / "compute"
         folder.mkdir(parents=True, exist_ok=True)
-        self.computed = {"paths": {"records": write_frame(self.records, folder / "records.parquet")}}
+        self.computed = {
+            "paths": {
+                "records": write_frame(self.records, folder / "records.parquet"),
+                sync.SOURCES_FRAME: write_frame(self.sources, folder / "sources.parquet"),
+            }
+        }
         store.migrate(self.box.conn, self.box.pipeline_schema)
 
     @property

@@ -174,7 +174,7 @@ def test_a_load_gives_up_on_a_teacher_transaction_left_open_and_a_retry_lands(sa
         )  # holds the table's writer lock, as an open teacher transaction does
         with connect(sandbox, autocommit=True) as conn, pytest.raises(psycopg.errors.LockNotAvailable) as raised:
             load.load_records(conn, sandbox.pipeline_schema, sandbox.schema, run.run.dag_id, run.run.run_id, 100,
-                              run.records, lock_timeout="200ms")  # fmt: skip
+                              run.records, run.sources, lock_timeout="200ms")  # fmt: skip
         assert load.is_transient(raised.value)  # Airflow retries the task
         assert rows_before(sandbox) == before and run.lineage_rows() == 0
         teacher.rollback()

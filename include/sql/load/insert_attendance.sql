@@ -1,20 +1,18 @@
--- X1, X2, X7: insert the records whose key has no attendance row yet (a Daily record: any Daily
--- record of the student that day; a Meeting record: the same enrolment and period), and in the
--- same statement, from what RETURNING gives back, one lineage row per inserted row (its source
--- record, student, day and the md5 of the whole row's text as inserted, which a rollback
--- compares before it deletes) and the new Daily records with their keys, which get their
--- attendance_time rows next (M3). The SIS table is not read a second time. No ON CONFLICT: the
--- SIS has no unique constraints to conflict on. Returns the counts, which the caller checks.
-WITH inserted AS (
-    INSERT INTO {sis_schema}.attendance AS new_row (
-        studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
-        ccid, periodid, parent_attendanceid
-    )
-    SELECT
-        t.studentid, t.schoolid, t.yearid, t.att_date, t.calendar_dayid, t.attendance_codeid, t.att_mode_code,
-        t.ccid, t.periodid, t.parent_attendanceid
+-- X1, X2, X7: insert the records whose source record is still as the run read it and whose key
+-- has no attendance row yet (a Daily record: any Daily record of the student that day; a Meeting
+-- record: the same enrolment and period), and in the same statement, from what RETURNING gives
+-- back, one lineage row per inserted row (its source record, student, day and the md5 of the
+-- whole row's text as inserted, which a rollback compares before it deletes) and the new Daily
+-- records with their keys, which get their attendance_time rows next (M3). The SIS table is not
+-- read a second time. No ON CONFLICT: the SIS has no unique constraints to conflict on.
+-- Returns the counts, which the caller checks: every record is counted once, as left out (its
+-- source changed), existing, inserted, or declined by the database (to_insert - inserted: a
+-- trigger or rule on attendance that kept a row from landing).
+WITH to_insert AS MATERIALIZED (
+    SELECT t.*
     FROM pg_temp.bridge_records AS t
-    WHERE NOT EXISTS (
+    WHERE NOT EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
+      AND NOT EXISTS (
         SELECT 1
         FROM {sis_schema}.attendance AS a
         -- Constant bounds let the planner read the school's range once (schoolid, att_date index).
@@ -25,7 +23,17 @@ WITH inserted AS (
           AND a.studentid = t.studentid
           AND a.att_mode_code = t.att_mode_code
           AND (t.att_mode_code = %(mode_daily)s OR (a.ccid = t.ccid AND a.periodid = t.periodid))
+      )
+),
+inserted AS (
+    INSERT INTO {sis_schema}.attendance AS new_row (
+        studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
+        ccid, periodid, parent_attendanceid
     )
+    SELECT
+        t.studentid, t.schoolid, t.yearid, t.att_date, t.calendar_dayid, t.attendance_codeid, t.att_mode_code,
+        t.ccid, t.periodid, t.parent_attendanceid
+    FROM to_insert AS t
     -- Ids follow the records' order (day, student, period), which helps a person reading them.
     ORDER BY t.row_number
     RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5
@@ -53,4 +61,10 @@ lineage AS (
 SELECT
     (SELECT count(*) FROM inserted) AS inserted_attendance,
     (SELECT count(*) FROM new_daily) AS inserted_daily,
-    (SELECT count(*) FROM lineage) AS attendance_lineage
+    (SELECT count(*) FROM lineage) AS attendance_lineage,
+    (SELECT count(*) FROM to_insert) AS to_insert,
+    (
+        SELECT count(*)
+        FROM pg_temp.bridge_records AS t
+        WHERE EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
+    ) AS skipped_source_changed
