@@ -1,0 +1,98 @@
+"""Counts that tell the truth (issue 18): what the run log, report.json and the page say a load did is what it did.
+
+Every record a load is handed is counted once: inserted, skipped because it existed, left out
+because its source changed (test_source_races.py), or declined by the database. ``inserted`` is
+what the run's lineage and the SIS hold, also when a retry follows a commit whose answer was lost.
+"""
+
+from __future__ import annotations
+
+import pytest
+from attendance_bridge import sync
+from attendance_bridge.settings import ALL_PERIODS, MEETING_TO_DAILY
+
+from tests.integration.phases import SchoolRun
+from tests.integration.sync_sandbox import (
+    YEAR_FIRST_DAY,
+    YEAR_LAST_DAY,
+    assert_lineage_agrees,
+    expected_records,
+    rows_before,
+    run_report_folder,
+    run_sync,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def drop_inserts(sandbox, table: str, condition: str) -> None:
+    """A BEFORE INSERT row trigger on ``table`` that keeps rows matching ``condition`` from landing (returns NULL)."""
+    sandbox.q(
+        "CREATE FUNCTION {sis}.drop_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF {condition} THEN RETURN NULL; END IF; RETURN NEW; END $$"
+    )
+    sandbox.q(
+        f"CREATE TRIGGER drop_some BEFORE INSERT ON {{sis}}.{table} FOR EACH ROW EXECUTE FUNCTION {{sis}}.drop_some()"
+    )
+
+
+def test_rows_the_database_declines_are_their_own_count_not_skipped_existing(sandbox, sync_dag) -> None:
+    before = rows_before(sandbox)
+    engine = expected_records(sandbox, 100, MEETING_TO_DAILY, ALL_PERIODS, YEAR_FIRST_DAY, YEAR_LAST_DAY)
+    drop_inserts(sandbox, "attendance", "NEW.att_mode_code = 'ATT_ModeDaily' AND NEW.studentid %% 4 = 0")
+
+    state, report = run_sync(sync_dag, school_number=100, year=35)
+
+    assert state == "success", report["message"]
+    counts = report["counts"]
+    landed = sandbox.q("SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s", d=before["attendance"])[0][0]
+    assert counts["inserted"] == landed > 0
+    assert counts["declined_by_database"] > 0
+    # Only what existed before the run is "already there" (M1's skips); the records built are inserted or declined.
+    assert counts["skipped_existing"] == engine.counts["skipped_existing"]
+    assert counts["inserted"] + counts["declined_by_database"] == counts["candidates"]
+    assert_lineage_agrees(sandbox, report, before)
+    [(logged,)] = sandbox.q("SELECT counts FROM {pipeline}.run_log WHERE run_id = %(r)s", r=report["run_id"])
+    assert logged == counts
+    assert any("did not keep" in warning for warning in report["warnings"])
+    page = run_report_folder() + f"/school_100/{sync_folder(report['run_id'])}/report.html"
+    assert "Not kept by the database" in open(page, encoding="utf-8").read()
+
+
+def sync_folder(run_id: str) -> str:
+    from attendance_bridge.staging import folder_name
+
+    return folder_name(run_id)
+
+
+def test_x4_attendance_times_the_database_declines_refuse_the_whole_load(sandbox) -> None:
+    run = SchoolRun(sandbox, 100, MEETING_TO_DAILY, "times-declined")
+    run.back_up()
+    before = rows_before(sandbox)
+    drop_inserts(sandbox, "attendance_time", "NEW.time_in IS NOT NULL AND NEW.attendanceid %% 5 = 0")
+
+    with pytest.raises(Exception, match=r"X4 failed for school 100: the database kept \d+ of the \d+ attendance times"):
+        run.load()
+
+    assert rows_before(sandbox) == before and run.lineage_rows() == 0
+
+
+def test_a_retry_after_a_commit_whose_answer_was_lost_reports_what_the_run_inserted(sandbox) -> None:
+    run = SchoolRun(sandbox, 100, MEETING_TO_DAILY, "lost-answer")
+    run.back_up()
+    before = rows_before(sandbox)
+    first = run.load()["load"]  # committed; say its answer never reached the worker
+    retried = run.load()["load"]  # what Airflow's retry of the task does
+
+    assert retried["inserted_attendance"] == first["inserted_attendance"] == len(run.records) > 0
+    assert retried["inserted_attendance_time"] == first["inserted_attendance_time"] > 0
+    assert (retried["inserted_now"], retried["inserted_before"], retried["skipped_existing"]) == (
+        0, len(run.records), 0,
+    )  # fmt: skip
+    assert rows_before(sandbox)["attendance"] == before["attendance"] + len(run.records)
+    logged = sandbox.q(
+        "SELECT counts ->> 'inserted' FROM {pipeline}.load_log WHERE run_id = %(r)s ORDER BY loaded_at",
+        r=run.run.run_id,
+    )
+    assert [int(row[0]) for row in logged] == [len(run.records), 0]
+    assert sync.SOURCE_CHANGES_FRAME not in run.load()["paths"]
