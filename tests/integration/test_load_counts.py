@@ -7,6 +7,8 @@ what the run's lineage and the SIS hold, also when a retry follows a commit whos
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from attendance_bridge import sync
 from attendance_bridge.settings import ALL_PERIODS, MEETING_TO_DAILY
@@ -55,8 +57,8 @@ def test_rows_the_database_declines_are_their_own_count_not_skipped_existing(san
     [(logged,)] = sandbox.q("SELECT counts FROM {pipeline}.run_log WHERE run_id = %(r)s", r=report["run_id"])
     assert logged == counts
     assert any("did not keep" in warning for warning in report["warnings"])
-    page = run_report_folder() + f"/school_100/{sync_folder(report['run_id'])}/report.html"
-    assert "Not kept by the database" in open(page, encoding="utf-8").read()
+    page = Path(run_report_folder()) / "school_100" / sync_folder(report["run_id"]) / "report.html"
+    assert "Not kept by the database" in page.read_text(encoding="utf-8")
 
 
 def sync_folder(run_id: str) -> str:
