@@ -23,13 +23,13 @@ from attendance_bridge.settings import (
     DIRECTIONS,
     DISTRICT_OFFICE_SCHOOL_NUMBER,
     FIRST_YEARID,
+    LARGEST_SCHOOL_NUMBER,
     YEARID_OFFSET,
 )
 from attendance_bridge.sql import load_sql
 
 PARAMETER_NAMES = ("school_number", "year", "direction", "absent_periods", "start_date", "end_date", "dry_run")
 # PostgreSQL integer columns hold school numbers; anything larger is a typo, not a school.
-LARGEST_SCHOOL_NUMBER = 2**31 - 1
 # yearid 210 is 2200-2201: far enough for any real calendar, small enough to catch typos.
 LARGEST_YEARID = 210
 _SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from attendance_bridge.settings import YEARID_OFFSET
+from attendance_bridge.settings import LARGEST_SCHOOL_NUMBER, YEARID_OFFSET
 
 REPORT_VERSION = 1
 PRECONDITIONS = ("P1", "P2", "P3", "P4", "P5", "P6")
@@ -61,7 +61,7 @@ def run_report(
     upstream: Mapping[str, Any],
     message: str | None,
     by_date_and_code: list[dict[str, Any]],
-    report_path: str,
+    report_path: str | None,
 ) -> dict[str, Any]:
     """The report document of one run (see the module docstring)."""
     status, stopped_at = run_outcome(upstream)
@@ -84,7 +84,7 @@ def run_report(
         "stopped_at": stopped_at,
         "message": message if status == "failed" else None,
         "dry_run": dry_run,
-        "school_number": checked.get("school_number", conf.get("school_number")),
+        "school_number": checked.get("school_number", plausible_school(conf.get("school_number"))),
         "parameters": dict(conf),
         "resolved": {
             "yearid": yearid,
@@ -115,6 +115,16 @@ def run_report(
         },
         "report_path": report_path,
     }
+
+
+def plausible_school(value: Any) -> int | None:
+    """A conf's school number when it could be one (a whole number within P1's range), else None.
+
+    A refused conf keeps its value in ``parameters``; the report's and run log's school column must
+    not carry a number the database cannot hold (2**63, say).
+    """
+    plausible = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_SCHOOL_NUMBER
+    return value if plausible else None
 
 
 def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> list[dict[str, Any]]:
@@ -194,6 +204,11 @@ def load_warnings(loaded: Mapping[str, Any]) -> list[str]:
         warnings.append(
             f"The database did not keep {declined} of the records the run inserted (a trigger or rule on the "
             "attendance table declined them): they are not in the SIS and not counted as added."
+        )
+    if loaded.get("from_load_log"):
+        warnings.append(
+            "The task that added the records ended without reporting (its process stopped after the records were "
+            f"committed at {loaded.get('loaded_at')}); the counts of what it did come from the load log."
         )
     before = int(loaded.get("inserted_before") or 0)
     if before:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge import end_of_term, sync
-from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER
+from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER, LARGEST_SCHOOL_NUMBER
 
 if TYPE_CHECKING:
     import psycopg
@@ -46,7 +46,6 @@ PROBLEMS_KEPT = 1000
 PROBLEMS_IN_MESSAGE = 20
 PLAN_FILE = "plan.json"
 REPORT_FILE = "report.json"
-LARGEST_SCHOOL_NUMBER = 2**31 - 1
 
 
 class RollbackRefused(sync.Refusal):
@@ -307,7 +306,8 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
             school_number,
             run_id,
             "the run log says it is still running; wait until it has finished (if its Airflow run has ended, "
-            "clear its write_report task so the run log records how it ended)",
+            "its process stopped before it could record how it ended: finish it with the DAG "
+            "attendance_bridge_finish_run, which reads what its load committed, then roll it back)",
         )
     if not any(run.rows.values()):
         if run.status == "failed":
@@ -658,9 +658,9 @@ def _problems(refused: RollbackRefused) -> dict[str, Any]:
 
 def _conf_school(conf: Mapping[str, Any]) -> int | None:
     """The conf's school number when it is a plausible one, for the run log and the report folder."""
-    school = conf.get("school_number")
-    plausible = isinstance(school, int) and not isinstance(school, bool) and 0 <= school <= LARGEST_SCHOOL_NUMBER
-    return school if plausible else None
+    from attendance_bridge.report import plausible_school
+
+    return plausible_school(conf.get("school_number"))
 
 
 def _plain(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,8 @@ ABSENT_PERIODS_OPTIONS = (ALL_PERIODS, BRIDGE_PERIOD_ONLY)
 
 # P1 / P2: the district office is school 0; no year before 2004-2005.
 DISTRICT_OFFICE_SCHOOL_NUMBER = 0
+# The largest school number there can be (schools.school_number is an integer column).
+LARGEST_SCHOOL_NUMBER = 2**31 - 1
 FIRST_YEARID = 14
 YEARID_OFFSET = 1990  # yearid = first calendar year of the school year - 1990
 

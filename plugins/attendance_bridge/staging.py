@@ -31,6 +31,18 @@ if TYPE_CHECKING:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
+class FolderUnavailable(Exception):
+    """A run folder could not be made under its base: the message names the folder, the base's setting and why."""
+
+    def __init__(self, what: str, folder: Any, setting: str, exc: BaseException) -> None:
+        self.folder = str(folder)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        super().__init__(
+            f"the {what} {self.folder} could not be created ({type(exc).__name__}: {reason}); "
+            f"check {setting} ({os.environ.get(setting) or 'not set: the default'}) and that the folder can be written"
+        )
+
+
 def folder_name(text: str) -> str:
     """A run id or DAG id as one safe path segment."""
     return _UNSAFE.sub("_", text).strip("_") or "_"
@@ -50,15 +62,24 @@ def reports_base() -> ObjectStoragePath:
 def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
     """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging)."""
     folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / folder_name(dag_id) / folder_name(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return _made(folder, "staging folder", STAGING_BASE_ENV)
 
 
 def report_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
     """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then run id."""
     school = f"school_{school_number}" if school_number is not None else "no_school"
     folder = reports_base() / school / folder_name(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    return _made(folder, "report folder", REPORTS_BASE_ENV)
+
+
+def _made(folder: ObjectStoragePath, what: str, setting: str) -> ObjectStoragePath:
+    """``folder``, created with its parents; a folder that cannot be made is refused in words."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+    except OSError as exc:
+        raise FolderUnavailable(what, folder, setting, exc) from exc
     return folder
 
 

@@ -170,6 +170,38 @@ def run_message(conn: psycopg.Connection, schema: str, dag_id: str, run_id: str)
     return row[0] if row else None
 
 
+def committed_load(conn: psycopg.Connection, schema: str, dag_id: str, run_id: str) -> dict[str, Any] | None:
+    """What the run's committed loads did (the load log) and what it has in the SIS (its lineage); None if none committed.
+
+    The load writes its load log row in its own transaction, so this is true even when the
+    process that ran it died right after the commit.
+    """
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(statement("pipeline/select_committed_load", schema), {"dag_id": dag_id, "run_id": run_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    last = dict(row["last_counts"] or {})
+    return {
+        "inserted_attendance": row["inserted_attendance"],
+        "inserted_attendance_time": row["inserted_attendance_time"],
+        "skipped_existing": int(last.get("skipped_existing", 0)),
+        "skipped_source_changed": int(last.get("skipped_source_changed", 0)),
+        "declined_by_database": int(last.get("declined_by_database", 0)),
+        "loads": row["loads"],
+        "loaded_at": row["loaded_at"].isoformat(),
+    }
+
+
+def record_report_unwritten(conn: psycopg.Connection, schema: str, dag_id: str, run_id: str, message: str) -> None:
+    """The run's report could not be written: no path to it in the run log, and the message says why."""
+    with conn.transaction():
+        conn.execute(
+            statement("pipeline/update_run_log_report_unwritten", schema),
+            {"dag_id": dag_id, "run_id": run_id, "message": message},
+        )
+
+
 def runs_for_school(conn: psycopg.Connection, schema: str, school_number: int) -> list[dict[str, Any]]:
     """The school's run log rows as dicts, newest first."""
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:

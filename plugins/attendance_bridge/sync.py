@@ -229,8 +229,10 @@ def _is_refusal(exc: Exception) -> bool:
     from attendance_bridge.backup import BackupNotVerified
     from attendance_bridge.load import LoadRefused
     from attendance_bridge.parameters import InvalidParameter
+    from attendance_bridge.staging import FolderUnavailable
 
-    return isinstance(exc, (PreconditionFailed, InvalidParameter, BackupNotVerified, LoadRefused, Refusal))
+    refusals = (PreconditionFailed, InvalidParameter, BackupNotVerified, LoadRefused, FolderUnavailable, Refusal)
+    return isinstance(exc, refusals)
 
 
 def _record_message(run: Run, message: str) -> None:
@@ -493,8 +495,9 @@ def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping
 
 def _conf_school(conf: Mapping[str, Any]) -> int | None:
     """The conf's school number when it is a plausible one, for the run log and report folder."""
-    school = conf.get("school_number")
-    return school if isinstance(school, int) and not isinstance(school, bool) and abs(school) < 2**31 else None
+    from attendance_bridge.report import plausible_school
+
+    return plausible_school(conf.get("school_number"))
 
 
 def _scope(checked: Mapping[str, Any]) -> Any:
@@ -580,6 +583,11 @@ def write_report(
     left in XCom; the run's message is the one of the task where the run stopped, else the run
     log's. The report is written even when the SIS database cannot be reached: it then says
     that the run log's row could not be written (best effort, as is the run log itself).
+
+    The run log says what landed: a load whose task ended without a word after its commit (its
+    process was killed, say) is read back from the load log, so the run is a loaded run. A
+    report that cannot be written leaves the run log without a report path, and its message
+    and the task's failure name the path and the reason.
     """
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -588,25 +596,33 @@ def write_report(
 
     checked = upstream.get("check_parameters") or {}
     school = checked.get("school_number", _conf_school(conf))
-    path = report_folder(school, run.run_id) / "report.json"
     started = time.perf_counter()
     own_schema = checked.get("pipeline_schema") or pipeline_schema()
-    status, stopped_at = run_outcome(upstream)
+    upstream = dict(upstream)
     failures = failures or {}
-    message = failures.get(stopped_at) if stopped_at else None
-    message = message or next(iter(failures.values()), None)
+    path, unwritten = None, None
+    try:
+        path = report_folder(school, run.run_id) / "report.json"
+    except Exception as exc:  # noqa: BLE001 (the run log still gets the run's outcome, then the task fails)
+        unwritten = f"the report of this run could not be written: {exc}"
     by_date: list[dict[str, Any]] = []
-
     school_name, codes = None, {}
     student_numbers: dict[int, Any] | None = None
 
     def report_of(message: str | None, by_date: list[dict[str, Any]]) -> dict[str, Any]:
-        document = run_report(run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path))
+        document = run_report(
+            run.dag_id, run.run_id, run.triggered_by, conf, upstream, message, by_date, str(path) if path else None
+        )
         document["timings"]["write_report"] = round(time.perf_counter() - started, 3)
         # For the report page: the school's name, and when the report was written (the index's order).
         document["school_name"] = school_name
         document["written_at"] = datetime.now(UTC).isoformat()
         return document
+
+    def first_message() -> str | None:
+        stopped_at = run_outcome(upstream)[1]
+        message = failures.get(stopped_at) if stopped_at else None
+        return message or next(iter(failures.values()), None)
 
     report, error = None, None
     try:
@@ -614,36 +630,92 @@ def write_report(
             from attendance_bridge import store
 
             store.migrate(conn, own_schema)
-            message = message or store.run_message(conn, own_schema, run.dag_id, run.run_id)
+            _recover_committed_load(conn, run, checked, upstream, own_schema)
+            message = first_message() or store.run_message(conn, own_schema, run.dag_id, run.run_id)
             school_name, codes = _school_name_and_codes(conn, checked)
             student_numbers = _student_numbers(conn, checked, upstream)
-            by_date = _by_date_and_code(conn, run, checked, upstream) if status == "succeeded" else []
+            loaded = run_outcome(upstream)[0] == "succeeded"
+            by_date = _by_date_and_code(conn, run, checked, upstream) if loaded else []
             by_date = _with_descriptions(by_date, codes)
             report = report_of(message, by_date)
-            _finish_run_log(conn, run, checked, report, own_schema, str(path))
+            if unwritten is not None:
+                report["message"] = _joined(report["message"], unwritten)
+            _finish_run_log(conn, run, checked, report, own_schema, str(path) if unwritten is None else None)
     except Exception as exc:  # noqa: BLE001 (the report is written all the same, then the error raised)
         error = exc
-    report = report or report_of(message, by_date)
+    report = report or report_of(first_message(), by_date)
     if error is None:
         report["run_log"] = {"written": True, "detail": f"table {own_schema}.run_log of the SIS database"}
     else:
         why = describe_transient(error)[0] if is_transient(error) else f"{type(error).__name__}: {error}"
         report["run_log"] = {"written": False, "detail": f"the run log row of this run could not be written: {why}"}
-    write_json(report, path)
+    if unwritten is None:
+        try:
+            write_json(report, path)
+        except Exception as exc:  # noqa: BLE001 (said in the run log and the task's failure, with the path)
+            unwritten = f"the report of this run could not be written to {path} ({type(exc).__name__}: {exc})"
+            _record_report_unwritten(run, own_schema, _joined(report["message"], unwritten), error is None)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
-    log.info("write_report: the report of this run is %s", path)
-    _render_data_docs(run, path.parent)
-    _publish_pages(path.parent, upstream, codes, student_numbers)
+    if unwritten is None:
+        log.info("write_report: the report of this run is %s", path)
+        _render_data_docs(run, path.parent)
+        _publish_pages(path.parent, upstream, codes, student_numbers)
+    else:
+        log.error("write_report: %s", unwritten)
     if error is not None:
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
         if not is_transient(error):
             raise error
+    where = f"report: {path}" if unwritten is None else unwritten
     if report["status"] == "failed":
-        raise AirflowFailException(f"The run failed: {report['message']} (report: {path})")
+        raise AirflowFailException(f"The run failed: {report['message']} ({where})")
     if error is not None:
         # Loaded and reported, but the run log (which the rollback reads) does not say so.
-        raise AirflowFailException(f"The run loaded its records, but {report['run_log']['detail']} (report: {path})")
+        raise AirflowFailException(f"The run loaded its records, but {report['run_log']['detail']} ({where})")
+    if unwritten is not None:
+        raise AirflowFailException(
+            f"The run succeeded (the run log says what landed: {report['counts'].get('inserted', 0)} records added), "
+            f"but {unwritten}"
+        )
     return {"report_path": str(path), "status": report["status"], "counts": report["counts"]}
+
+
+def _joined(message: str | None, more: str) -> str:
+    """Two sentences of a run's message."""
+    return f"{message.rstrip('. ')}. {more[0].upper()}{more[1:]}" if message else f"{more[0].upper()}{more[1:]}"
+
+
+def _recover_committed_load(
+    conn: psycopg.Connection, run: Run, checked: Mapping[str, Any], upstream: dict[str, Any], own_schema: str
+) -> None:
+    """A load task that left nothing in XCom although its load committed (its process died after the commit,
+    say) is read back from the load log: the run is a loaded run, with the counts its load recorded."""
+    if not checked or checked.get("dry_run") or upstream.get("load_missing_records"):
+        return
+    from attendance_bridge import store
+
+    committed = store.committed_load(conn, own_schema, run.dag_id, run.run_id)
+    if committed is None:
+        return
+    log.warning(
+        "write_report: the load task did not report, but its load committed at %s (load log): %d records of the "
+        "run are in the SIS; the run is reported as loaded",
+        committed["loaded_at"], committed["inserted_attendance"],
+    )  # fmt: skip
+    upstream["load_missing_records"] = {"load": {**committed, "from_load_log": True}, "paths": {}, "seconds": None}
+
+
+def _record_report_unwritten(run: Run, own_schema: str, message: str, run_log_written: bool) -> None:
+    """The run log keeps no path to a report that was not written, and says why (best effort)."""
+    if not run_log_written:
+        return
+    from attendance_bridge import store
+
+    try:
+        with connect_sis() as conn:
+            store.record_report_unwritten(conn, own_schema, run.dag_id, run.run_id, message)
+    except Exception:  # the task's failure says it all the same
+        log.warning("write_report: could not record in the run log that the report was not written", exc_info=True)
 
 
 def _render_data_docs(run: Run, folder: Any) -> None:
@@ -666,7 +738,7 @@ def _render_data_docs(run: Run, folder: Any) -> None:
 
 def _finish_run_log(
     conn: psycopg.Connection, run: Run, checked: Mapping[str, Any], report: Mapping[str, Any], own_schema: str,
-    path: str,
+    path: str | None,
 ) -> None:  # fmt: skip
     """The run log's final row."""
     from attendance_bridge import store

@@ -75,7 +75,12 @@ def rollback_dag():
     return bag.dags["attendance_bridge_rollback"]
 
 
-DAG_IDS = ["attendance_bridge_end_of_term", "attendance_bridge_rollback", "attendance_bridge_sync"]
+DAG_IDS = [
+    "attendance_bridge_end_of_term",
+    "attendance_bridge_finish_run",
+    "attendance_bridge_rollback",
+    "attendance_bridge_sync",
+]
 
 
 def test_there_are_dag_files() -> None:
@@ -173,6 +178,26 @@ def test_rollback_params_are_typed_with_titles_and_descriptions(rollback_dag) ->
     assert params.get_param("run_id").schema["type"] == ["null", "string"]
     assert params.get_param("run_id").value is None
     assert params.get_param("dry_run").value is False
+
+
+# --------------------------------------------------------------------------- the finish DAG
+
+
+def test_the_finish_dag_is_manual_documented_one_task_with_required_typed_params() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_finish_run.py"))
+    assert not bag.import_errors
+    finish_dag = bag.dags["attendance_bridge_finish_run"]
+    assert finish_dag.schedule is None or str(finish_dag.timetable.summary) == "None"
+    assert finish_dag.task_ids == ["finish"] and finish_dag.max_active_runs == 1
+    assert "load log" in finish_dag.doc_md and "bin/airflow dags test attendance_bridge_finish_run" in finish_dag.doc_md
+    params = finish_dag.params
+    assert sorted(params.keys()) == ["run_id", "school_number"]
+    assert params.get_param("school_number").schema["type"] == "integer"
+    assert params.get_param("run_id").schema["type"] == "string"
+    for name in params:
+        assert params.get_param(name).schema.get("title") and params.get_param(name).description, name
 
 
 # --------------------------------------------------------------------------- the end-of-term DAG

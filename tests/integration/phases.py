@@ -84,6 +84,36 @@ class SchoolRun:
         ][0]
 
 
+# The sync DAG's phases in the order its tasks run them (the backup after the candidate checks,
+# which the DAG runs side by side), each with the upstream results it takes.
+PHASE_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "extract_school_tables": ("check_parameters",),
+    "validate_preconditions": ("check_parameters", "extract_school_tables"),
+    "compute_missing_records": ("check_parameters", "extract_school_tables", "validate_preconditions"),
+    "validate_candidates": (
+        "check_parameters", "extract_school_tables", "compute_missing_records", "validate_preconditions",
+    ),
+    "back_up_school_records": ("check_parameters",),
+    "load_missing_records": ("check_parameters", "compute_missing_records"),
+}  # fmt: skip
+
+
+def run_phases(run: sync.Run, conf: dict[str, Any], until: str = "load_missing_records") -> dict[str, Any]:
+    """The sync DAG's task functions called in order, as its tasks call them, up to and including ``until``.
+
+    What write_report would read from XCom comes back; the caller may change the SIS before the next
+    phase, or call ``sync.write_report`` itself (or never: a process that died).
+    """
+    upstream: dict[str, Any] = {"check_parameters": sync.check_parameters(run, conf)}
+    for name, arguments in PHASE_ARGUMENTS.items():
+        if "check_parameters" == until:
+            break
+        upstream[name] = getattr(sync, name)(run, *(upstream[argument] for argument in arguments))
+        if name == until:
+            break
+    return upstream
+
+
 def key_count(box: Sandbox, record: pd.Series) -> int:
     """How many attendance rows have this record's key (X2: one after any number of loads)."""
     values = {column: record[column] for column in RECORD_KEY}

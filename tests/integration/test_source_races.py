@@ -24,7 +24,7 @@ from attendance_bridge import end_of_term, rollback, store, sync
 from attendance_bridge.settings import DAILY_TO_MEETING, MEETING_TO_DAILY
 from attendance_bridge.staging import read_frame
 
-from tests.integration.phases import SchoolRun
+from tests.integration.phases import SchoolRun, run_phases
 from tests.integration.sync_sandbox import (
     Sandbox,
     assert_landed_exactly,
@@ -193,19 +193,8 @@ def test_x7_the_report_run_log_and_page_say_what_was_left_out_and_why(sandbox) -
     """Every phase of the DAG, as its tasks call them; a clerk deletes an absence between backup and load."""
     run = sync.Run(sync.DAG_ID, "manual__source-race", date(2026, 6, 6), "auditor@example.org")
     conf = {"school_number": 100, "year": 35, "direction": DAILY_TO_MEETING, "end_date": "2025-12-19"}
-    upstream: dict = {}
-    upstream["check_parameters"] = sync.check_parameters(run, conf)
+    upstream = run_phases(run, conf, until="back_up_school_records")
     checked = upstream["check_parameters"]
-    upstream["extract_school_tables"] = sync.extract_school_tables(run, checked)
-    upstream["validate_preconditions"] = sync.validate_preconditions(run, checked, upstream["extract_school_tables"])
-    upstream["compute_missing_records"] = sync.compute_missing_records(
-        run, checked, upstream["extract_school_tables"], upstream["validate_preconditions"]
-    )
-    upstream["validate_candidates"] = sync.validate_candidates(
-        run, checked, upstream["extract_school_tables"], upstream["compute_missing_records"],
-        upstream["validate_preconditions"],
-    )  # fmt: skip
-    upstream["back_up_school_records"] = sync.back_up_school_records(run, checked)
     records = read_frame(upstream["compute_missing_records"]["paths"]["records"])
     absence = int(records["parent_attendanceid"].value_counts().index[0])
     left_out = int((records["parent_attendanceid"] == absence).sum())
