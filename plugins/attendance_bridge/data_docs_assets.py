@@ -1,4 +1,4 @@
-"""Great Expectations' Data Docs pages, made to work offline.
+"""Great Expectations' Data Docs pages, made to work offline and to carry no markup from the data.
 
 GX 1.24's page templates load jQuery, Bootstrap, Bootstrap Table and a date picker from
 public CDNs. Auditors often read reports from a file share or a district server without
@@ -6,23 +6,35 @@ internet access (this project's CI machine has none), where those pages render u
 their scripts fail ("$ is not defined"). This module copies the same packages, at the same
 versions, from ``include/data_docs_assets/`` (taken from the npm registry, see the README
 there) into the site and points every page at them with a relative link, so the site opens
-from ``file://`` or any static web server. Other CDN links (icons, the GX logo, the chart
-libraries, which our suites' pages do not use) are left as they are: without network they
-leave an icon out, never a script error.
+from ``file://`` or any static web server.
 
 Where GX's tag carries a subresource integrity hash, the kept file must have that very hash
 (so it is byte for byte what the CDN serves); the attribute is then dropped with its
 ``crossorigin``, which a browser refuses for ``file://`` pages.
+
+GX writes the values of a validation result (the offending rows of our frames: a bell
+schedule's name, an attendance code, a pref's value, all read from the SIS) into its pages'
+tables as they are, so they are markup there. ``escaped_results`` escapes them in the copy of
+the results a site is rendered from (the store keeps them as validated), and ``protect`` gives
+every page a Content-Security-Policy that runs only the site's own scripts: the vendored
+files, GX's inline scripts (never one inside a table cell, where the data goes) and GX's three
+inline button handlers, each by hash. What GX loads from the internet that the policy would
+refuse, and the pages do not need, is removed: the chart libraries (our suites draw no chart),
+a dark-mode stylesheet, and the GX logo, an image on GX's server whose address carries the data
+context's id. See docs/decisions.md, "Data Docs per run".
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from attendance_bridge.settings import PROJECT_ROOT
 
@@ -40,8 +52,12 @@ VENDORED: dict[str, str] = {
     "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
         "bootstrap-table-filter-control-1.19.1.min.js"
     ),
-    # GX asks for 1.19.0's stylesheet of the extension beside 1.19.1's script; 1.19.1's is used.
+    # GX asks for 1.19.0's stylesheet of the extension beside 1.19.1's script (minified on the
+    # index, not on the validation pages); 1.19.1's is used.
     "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
+        "bootstrap-table-filter-control-1.19.1.min.css"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
         "bootstrap-table-filter-control-1.19.1.min.css"
     ),
     "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": (
@@ -104,3 +120,118 @@ def _relink(tag: str, url: str, kept: Path, local: str) -> str:
         if actual != digest:
             raise ValueError(f"{kept.name} is not the file {url} serves (integrity {expected[1]}, kept file {actual})")
     return _CROSSORIGIN.sub("", _INTEGRITY.sub("", tag)).replace(url, local)
+
+
+# ----------------------------------------------------------------- no markup from the data, no foreign script
+
+# The script and style tags of GX's pages that load from the internet what the policy refuses
+# and the pages do not need: the chart libraries (no suite of ours draws a chart) and a
+# dark-mode stylesheet. Removed with their tag.
+REMOVED: tuple[str, ...] = (
+    "https://cdn.jsdelivr.net/npm/vega@5",
+    "https://cdn.jsdelivr.net/npm/vega-lite@5",
+    "https://cdn.jsdelivr.net/npm/vega-embed@6",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",
+)
+# GX's logo is an image on GX's server whose address carries the time and the data context's
+# id: its src is dropped and the logo's alternative text ("Great Expectations") shows instead.
+GX_LOGO = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
+# The inline event handlers GX's templates write (the index's "show failed only" buttons, a
+# table's "clear filters"). Only these run ('unsafe-hashes' with their hashes); any other
+# handler in a page, such as an onerror= that slipped in with the data, is refused.
+GX_HANDLERS = re.compile(r"hideSucceededValidations\(\)|showAllValidations\(\)|clearTableFilters\('[\w-]+'\)")
+# The policy of every page of the site: scripts from the site's own files and the inline
+# scripts GX wrote (by hash), GX's own handlers; styles, images and fonts from the site; no
+# plugin, no <base>, no form, no request anywhere else.
+SITE_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-hashes' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'none'"
+)
+# The keys of a validation result (one expectation's) that hold values from the validated frame.
+RESULT_VALUE_KEYS = ("result", "exception_info")
+
+
+def escaped_results(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A GX validation result (as JSON) with every value that came from the data HTML-escaped.
+
+    The values are each expectation's ``result`` (offending rows and values) and its
+    ``exception_info``; dictionary keys (column names) and the expectation's configuration (our
+    suite files) are left as they are. ``html.unescape`` gives the values back exactly.
+    """
+    return {
+        **document,
+        "results": [
+            {key: (_escaped(value) if key in RESULT_VALUE_KEYS else value) for key, value in outcome.items()}
+            for outcome in document.get("results") or []
+        ],
+    }
+
+
+def _escaped(value: Any) -> Any:
+    """Every string inside ``value`` (lists and dicts walked, keys kept) HTML-escaped, quotes too."""
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, Mapping):
+        return {key: _escaped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escaped(item) for item in value]
+    return value
+
+
+def protect(site: Path) -> int:
+    """Remove what the site's pages load from the internet needlessly and give each its policy; pages changed."""
+    changed = 0
+    for page in (path for path in site.rglob("*") if path.suffix in (".html", ".css") and path.is_file()):
+        text = page.read_text(encoding="utf-8")
+        protected = _without_foreign_loads(text)
+        protected = with_policy(protected) if page.suffix == ".html" else protected
+        if protected != text:
+            page.write_text(protected, encoding="utf-8")
+            changed += page.suffix == ".html"
+    return changed
+
+
+def with_policy(page: str) -> str:
+    """The page with a Content-Security-Policy meta as the first element of its head (before any script)."""
+    head = _HEAD.search(page)
+    if head is None:
+        raise ValueError("a Data Docs page without <head>: its policy cannot be set")
+    if page[head.end() :].lstrip().startswith(_POLICY_META):
+        return page  # set by an earlier pass
+    # GX writes the data into table cells; a script in a cell is never GX's own, so never allowed.
+    scripts = [match[1] for match in _INLINE_SCRIPT.finditer(page) if not _in_table_cell(page, match.start())]
+    handlers = {html.unescape(match[1]) for match in _HANDLER.finditer(page)}
+    hashes = " ".join(sorted({_source_hash(code) for code in [*scripts, *filter(GX_HANDLERS.fullmatch, handlers)]}))
+    meta = f'{_POLICY_META} content="{html.escape(SITE_POLICY.format(hashes=hashes))}">'
+    return page[: head.end()] + "\n" + meta + page[head.end() :]
+
+
+def _in_table_cell(page: str, position: int) -> bool:
+    """Whether ``position`` of the page lies inside a <td> (more cells opened than closed before it)."""
+    before = page[:position]
+    return len(_CELL_OPEN.findall(before)) > len(_CELL_CLOSE.findall(before))
+
+
+def _without_foreign_loads(page: str) -> str:
+    """The page (or stylesheet) without the tags of ``REMOVED`` and without the GX logo's address."""
+    for url in REMOVED:
+        quoted = re.escape(f'"{url}"')
+        page = re.sub(rf"<script\b[^>]*{quoted}[^>]*>\s*</script>\s*|<link\b[^>]*{quoted}[^>]*>\s*", "", page)
+    page = _LOGO_URL.sub("none", page)  # the dark theme's logo, a background image
+    return _IMG.sub(lambda tag: _LOGO_SRC.sub("", tag[0]), page)
+
+
+def _source_hash(code: str) -> str:
+    """The CSP hash source of an inline script or handler ('sha256-...')."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode() + "'"
+
+
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_POLICY_META = '<meta http-equiv="Content-Security-Policy"'
+_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+_HANDLER = re.compile(r"\son[a-z]+=\"([^\"]*)\"", re.IGNORECASE)
+_CELL_OPEN = re.compile(r"<td\b", re.IGNORECASE)
+_CELL_CLOSE = re.compile(r"</td\s*>", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^>]*>", re.DOTALL | re.IGNORECASE)
+_LOGO_URL = re.compile(r"url\(['\"]?" + re.escape(GX_LOGO) + r"[^)]*\)")
+_LOGO_SRC = re.compile(r'\s+src="' + re.escape(GX_LOGO) + r'[^"]*"')

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from attendance_bridge.data_docs_assets import localise
+from attendance_bridge.data_docs_assets import escaped_results, localise, protect
 from attendance_bridge.errors import PreconditionFailed
 from attendance_bridge.frames import SchoolFrames
 from attendance_bridge.rules import calendar_rows_per_day
@@ -546,8 +548,24 @@ def build_run_data_docs(docs_folder: Path, run_name: str) -> tuple[Path, float]:
 
     Returns the site's index page and the seconds it took. Without results in the store (a run
     stopped before its first gate) the site has no validation page.
+
+    GX writes result values into its pages as markup, and they hold SIS text (a bell schedule's
+    name, a code, a pref's value). So the site is rendered from a copy of the store whose
+    results have their values HTML-escaped (``data_docs_assets.escaped_results``); the store
+    itself, like the audit JSON, keeps them as validated.
     """
-    return _build_data_docs(_context(docs_folder, run_name), run_name, docs_folder)
+    with tempfile.TemporaryDirectory(prefix="gx_rendered_from_") as copy:
+        store = _escaped_store(docs_folder / GX_STORE_FOLDER, Path(copy))
+        return _build_data_docs(_context(docs_folder, run_name, store), run_name, docs_folder)
+
+
+def _escaped_store(store: Path, copy: Path) -> Path:
+    """``store`` copied into ``copy``, every validation result's values HTML-escaped; the copy."""
+    if store.is_dir():
+        shutil.copytree(store, copy, dirs_exist_ok=True)
+    for path in (copy / "validations").glob("**/*.json"):
+        path.write_text(json.dumps(escaped_results(json.loads(path.read_text()))))
+    return copy
 
 
 def _stored(suite: Any, loaded: int) -> Any:
@@ -574,6 +592,8 @@ def _build_data_docs(context: Any, run_name: str, docs_folder: Path) -> tuple[Pa
     _prune_static(site)
     # GX's pages load jQuery and Bootstrap from CDNs; the site carries its own copies.
     localise(site)
+    # Last, as it hashes the pages' inline scripts as they are: each page's Content-Security-Policy.
+    protect(site)
     seconds = time.perf_counter() - started
     log.info("Data Docs of run %s rebuilt in %.2f s: %s", run_name, seconds, site / "index.html")
     return site / "index.html", seconds
@@ -620,11 +640,11 @@ def _import_gx() -> Any:
     return gx
 
 
-def _context(docs_folder: Path | None = None, run_name: str = "") -> Any:
+def _context(docs_folder: Path | None = None, run_name: str = "", store: Path | None = None) -> Any:
     """An ephemeral GX context without progress bars or usage statistics.
 
     With ``docs_folder``, its suites and validation results are files under
-    ``docs_folder/gx_store`` and it has one Data Docs site, ``docs_folder/data_docs``, without
+    ``docs_folder/gx_store`` (or ``store``) and it has one Data Docs site, ``docs_folder/data_docs``, without
     GX's "how to" buttons and without profiling pages, listing the validations of ``run_name``
     (GX's default filter would hide a run whose name contains "profiling"). Data sources and validation definitions
     stay in memory: they hold the frames, and a retried task adds them again.
@@ -640,7 +660,7 @@ def _context(docs_folder: Path | None = None, run_name: str = "") -> Any:
         context = gx.get_context(mode="ephemeral")
     else:
         defaults = InMemoryStoreBackendDefaults()
-        store = docs_folder / GX_STORE_FOLDER
+        store = store or docs_folder / GX_STORE_FOLDER
         for name, kind, folder in (
             (defaults.expectations_store_name, "ExpectationsStore", "expectations"),
             (defaults.validation_results_store_name, "ValidationResultsStore", "validations"),
