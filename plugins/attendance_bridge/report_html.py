@@ -14,6 +14,8 @@ their chart (inline SVG, drawn here) and need no network: they open from a ``fil
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import uuid
@@ -100,6 +102,16 @@ DETAIL_TITLES = {
     "disagreements": "Disagreements (Attendance Reconciliation)",
     "source_changes": "Source records changed during the run",
 }
+# What a page may load and run (its Content-Security-Policy meta): no script, or the index's one
+# script by its hash; styles inline (base.html's <style>, the chart's colours); images only from
+# its own site (a browser's favicon request), nothing from anywhere else. Every value on a page
+# is escaped by Jinja; the policy is the second line (docs/decisions.md, "Data Docs per run").
+PAGE_POLICY = (
+    "default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+# The index's filters (include/templates/), the one script of our pages.
+INDEX_SCRIPT = "index_filters.js"
 # Colour-blind-safe palette (Okabe-Ito), one colour per attendance code.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999")
 
@@ -326,8 +338,14 @@ def district_summary_page(summary: Mapping[str, Any]) -> str:
 
 def index_page(entries: list[dict[str, Any]], summaries: list[dict[str, Any]] | None = None) -> str:
     """The HTML index of every run under the reports base, newest first, after the district summaries."""
+    import markupsafe
+
     entries = sorted(entries, key=lambda entry: entry["when"] or "", reverse=True)
+    script = (TEMPLATES_DIR / INDEX_SCRIPT).read_text(encoding="utf-8")
     return _template("index.html").render(
+        # Our own file, written into the page as it is: the hash in the policy is of this text.
+        index_script=markupsafe.Markup(script),
+        content_security_policy=content_security_policy(script),
         entries=entries,
         summaries=sorted(summaries or [], key=lambda summary: summary["when"] or "", reverse=True),
         schools=sorted({entry["school"] for entry in entries}, key=lambda school: (len(school), school)),
@@ -403,6 +421,12 @@ def _timings(timings: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def content_security_policy(*scripts: str) -> str:
+    """A page's policy (``PAGE_POLICY``): only these inline scripts run, by their SHA-256; none without them."""
+    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'" for s in scripts]
+    return PAGE_POLICY.format(scripts=" ".join(hashes) or "'none'")
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -417,6 +441,10 @@ def _template(name: str) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["content_security_policy"] = content_security_policy()
+    # JSON as text, escaped once like any value: a conf key "<b>" shows as <b>, not as Jinja's
+    # tojson "\u003cb\u003e" (which is for JSON inside a script, where our pages have none).
+    environment.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     environment.filters["day"] = _day
     environment.filters["moment"] = _moment
     environment.filters["number"] = lambda value: (
