@@ -67,6 +67,14 @@ PARAMS = ParamsDict(
             title="Plan only",
             description="Check the run's records and report what would be deleted, but delete nothing.",
         ),
+        "allow_rows_from_older_versions": Param(
+            False,
+            type="boolean",
+            title="Allow rows loaded by older versions",
+            description="Rows loaded before migration 0004 have no fingerprint (md5), and rows loaded before 0007 "
+            "were not checked by the database when their lineage was written; they are refused unless this is set, "
+            "and then compared on what their lineage knows.",
+        ),
     }
 )
 

@@ -188,9 +188,9 @@ def command_text(service: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def psql_variable(command: str, name: str) -> set[str]:
-    """The values a service's psql commands give the variable ``name`` (``-v name=value``)."""
-    return set(re.findall(rf"-v\s+{name}=(\S+)", command))
+def setup_option(command: str, name: str) -> set[str]:
+    """The values a service's database setup command gives the option ``name`` (``--name=value``)."""
+    return set(re.findall(rf"--{name}=(\S+)", command))
 
 
 @pytest.fixture(scope="module")
@@ -526,9 +526,10 @@ def test_the_sis_connection_is_the_pipeline_login_on_the_sis_db_service(
     assert connection.port == 5432
     assert connection.database == sis_db["POSTGRES_DB"]
     grants = services["sis-grants"]
-    assert psql_variable(command_text(grants), "login") == {connection.login}
+    assert setup_option(command_text(grants), "login") == {connection.login}
     assert connection.login != sis_db["POSTGRES_USER"], "the pipeline must not connect as the database owner"
     assert connection.password == grants["environment"]["SIS_PIPELINE_PASSWORD"]
+    assert setup_option(command_text(grants), "login-password-env") == {"SIS_PIPELINE_PASSWORD"}
     assert (grants["environment"]["PGHOST"], grants["environment"]["PGDATABASE"]) == ("sis-db", connection.database)
     loader = parse_airflow_connection(services["sis-init"]["environment"]["AIRFLOW_CONN_SIS_DB"])
     assert (loader.host, loader.database, loader.login, loader.password) == (
@@ -543,16 +544,18 @@ def test_the_schemas_airflow_uses_are_the_ones_the_pipeline_role_is_granted(
     airflow_env: dict[str, str], services: dict[str, Any]
 ) -> None:
     grants = command_text(services["sis-grants"])
-    assert psql_variable(grants, "pipeline_schema") == {airflow_env["ATTENDANCE_BRIDGE_SCHEMA"]}
-    assert psql_variable(grants, "sis_schema") == {airflow_env["ATTENDANCE_BRIDGE_SIS_SCHEMA"]}
+    assert setup_option(grants, "pipeline-schema") == {airflow_env["ATTENDANCE_BRIDGE_SCHEMA"]}
+    assert setup_option(grants, "sis-schema") == {airflow_env["ATTENDANCE_BRIDGE_SIS_SCHEMA"]}
     assert (
         services["sis-init"]["environment"]["ATTENDANCE_BRIDGE_SIS_SCHEMA"]
         == airflow_env["ATTENDANCE_BRIDGE_SIS_SCHEMA"]
     )
-    (roles,) = [mount for mount in volume_mounts(services["sis-grants"]) if mount["type"] == "bind"]
-    assert roles["read_only"]
-    for script in re.findall(r"/(create_\w+\.sql)", grants):
-        assert (ROOT / roles["source"] / script).is_file(), script
+    # The setup is the project's own command, from the image the workers run (no mounted scripts).
+    assert "attendance_bridge.database_setup" in grants
+    assert services["sis-grants"]["image"] == services["airflow-worker"]["image"]
+    assert (ROOT / "plugins" / "attendance_bridge" / "database_setup.py").is_file()
+    roles, owners = setup_option(grants, "role"), setup_option(grants, "owner")
+    assert len(roles) == len(owners) == 1 and roles != owners
 
 
 def test_every_attendance_bridge_setting_the_code_reads_is_given_to_airflow(airflow_env: dict[str, str]) -> None:

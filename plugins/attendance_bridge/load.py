@@ -309,7 +309,7 @@ def _lock_attendance(conn: psycopg.Connection, pipeline_schema: str, sis_schema:
     """Take turns with other loads, then hold off other writers of attendance until the commit."""
     conn.execute(load_sql("load/lock_attendance_writers"), {"lock_class": LOAD_LOCK_CLASS})
     conn.execute(load_sql("load/set_lock_timeout"), {"lock_timeout": lock_timeout})
-    conn.execute(_statement("load/lock_attendance", pipeline_schema, sis_schema))
+    conn.execute(_statement("load/lock_attendance", pipeline_schema, sis_schema), {"sis_schema_name": sis_schema})
     conn.execute(load_sql("load/reset_lock_timeout"))
 
 

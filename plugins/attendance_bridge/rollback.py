@@ -38,7 +38,7 @@ SYNC_DAG_ID = sync.DAG_ID
 # The DAGs whose runs load records: a manual sync, and each school's sync in an end-of-term run
 # (run id: the end-of-term run's, then "__school_<n>"). Their run ids do not collide.
 LOADING_DAG_IDS = [SYNC_DAG_ID, end_of_term.DAG_ID]
-PARAMETER_NAMES = ("school_number", "run_id", "dry_run")
+PARAMETER_NAMES = ("school_number", "run_id", "dry_run", "allow_rows_from_older_versions")
 ROLLBACK_TASKS = ("plan_rollback", "roll_back", "write_report")
 TABLES = ("attendance", "attendance_time")
 # Problems kept per check in the plan file, and named in a refusal's message.
@@ -105,6 +105,10 @@ class RollbackRequest:
     school_number: int
     run_id: str | None
     dry_run: bool
+    # Rows an older version loaded (lineage without md5, before migration 0004, or without its
+    # transaction, before 0007) are undone only with this: their lineage was kept true by the code
+    # alone, and those without md5 are compared on what it knows (school and source record).
+    allow_rows_from_older_versions: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class SyncRun:
     dry_run: bool | None
     sis_schema: str | None
     rows: dict[str, int]
+    rows_without_hash: int
+    rows_without_transaction: int
     started_at: datetime | None
     loaded_at: datetime | None
     message: str | None
@@ -164,6 +170,11 @@ class Problem:
             return f"its id is now held by {self.rows_now} rows, so it cannot be told apart"
         if self.problem == "changed":
             return "changed since the run" + self._changes(now)
+        if self.problem == "rewritten":
+            return (
+                "written again since the run (its text is the same, but it is no longer the row the run's load "
+                "wrote: someone updated it)"
+            )
         if self.problem == "has_other_time":
             return f"attendance_time row {self.other_id}, which this run did not insert, belongs to it" + _by_run(
                 now.get("other_run_id")
@@ -254,9 +265,12 @@ def parse_request(conf: Mapping[str, Any]) -> RollbackRequest:
     dry_run = conf.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidParameter("dry_run", f"must be true or false, not {dry_run!r}")
+    allow = conf.get("allow_rows_from_older_versions", False)
+    if not isinstance(allow, bool):
+        raise InvalidParameter("allow_rows_from_older_versions", f"must be true or false, not {allow!r}")
     if run_id is not None:
         run_id = run_id.strip() or None  # an empty form field means "not given"
-    return RollbackRequest(school, run_id, dry_run)
+    return RollbackRequest(school, run_id, dry_run, allow)
 
 
 # --------------------------------------------------------------------------- the database
@@ -348,8 +362,14 @@ def roll_back_run(
     rollback_run_id: str,
     rolled_back_by: str | None,
     lock_timeout: str | None = None,
+    allow_rows_from_older_versions: bool = False,
 ) -> RollbackResult:
-    """X7: delete exactly the run's rows in one transaction, or nothing; a rolled-back run is left as it is."""
+    """X7: delete exactly the run's rows in one transaction, or nothing; a rolled-back run is left as it is.
+
+    The rows are checked here, for a refusal that lists them, then deleted by the pipeline schema's
+    function ``roll_back_run_rows``, which checks them again and is the only way the pipeline's
+    login can delete from the SIS tables (migration 0007, docs/safety.md).
+    """
     from psycopg.types.json import Jsonb
 
     from attendance_bridge.backup import require_own_transaction
@@ -366,26 +386,33 @@ def roll_back_run(
         run = find_sync_run(conn, pipeline_schema, school_number, run_id)
         if run.rolled_back:
             return _already(run, rollback_run_id, started)
+        require_verifiable_rows(run, allow_rows_from_older_versions)
         # Take turns with loads for the table locks, as a load does, then hold off other writers.
         conn.execute(load_sql("load/lock_attendance_writers"), {"lock_class": LOAD_LOCK_CLASS})
         conn.execute(load_sql("load/set_lock_timeout"), {"lock_timeout": lock_timeout or LOCK_TIMEOUT})
-        conn.execute(_statement("rollback/lock_attendance_tables", pipeline_schema, run.sis_schema))
+        conn.execute(
+            _statement("rollback/lock_attendance_tables", pipeline_schema, run.sis_schema),
+            {"sis_schema_name": run.sis_schema},
+        )
         conn.execute(load_sql("load/reset_lock_timeout"))
         check = check_rows(conn, pipeline_schema, run)
         if check.problems:
             raise _refusal(run, check)
-        keys = {"dag_id": run.dag_id, "run_id": run.run_id, "rollback_run_id": rollback_run_id}
-        deleted = {}
-        for table in ("attendance_time", "attendance"):  # the times first: they belong to the records
-            counts = _one(conn, _statement(f"rollback/delete_{table}", pipeline_schema, run.sis_schema), keys)
-            if not counts["deleted"] == counts["marked"] == run.rows[table]:
-                # The check under the table locks found every row as inserted, so only a bug (or a
-                # row the locks cannot hold off, such as a superuser's) gets here: undo it all.
-                raise RuntimeError(
-                    f"the rollback of run {run.run_id} would delete {counts['deleted']} {table} rows and mark "
-                    f"{counts['marked']} lineage rows, but the run has {run.rows[table]}: nothing was deleted"
-                )
-            deleted[table] = counts["deleted"]
+        counts = _one(
+            conn,
+            _statement("rollback/delete_run_rows", pipeline_schema),
+            {
+                "dag_id": run.dag_id,
+                "run_id": run.run_id,
+                "rollback_run_id": rollback_run_id,
+                "allow_rows_from_older_versions": allow_rows_from_older_versions,
+            },
+        )
+        deleted = {"attendance": counts["deleted_attendance"], "attendance_time": counts["deleted_attendance_time"]}
+        if deleted != run.rows:
+            # The function checks the counts against the lineage itself; this only catches a run whose
+            # lineage grew between find_sync_run and the delete, which the school's lock rules out.
+            raise RuntimeError(f"the rollback of run {run.run_id} deleted {deleted} but planned {run.rows}")
         marked = _one(
             conn,
             _statement("rollback/update_run_log_rolled_back", pipeline_schema),
@@ -407,6 +434,29 @@ def roll_back_run(
         rolled_back_by=rolled_back_by,
         rollback_run_id=rollback_run_id,
         seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def require_verifiable_rows(run: SyncRun, allowed: bool) -> None:
+    """Rows an older version loaded are undone only when the conf allows it (their lineage was kept by the code alone)."""
+    if not (run.rows_without_hash or run.rows_without_transaction) or allowed:
+        return
+    reasons = []
+    if run.rows_without_hash:
+        reasons.append(
+            f"{run.rows_without_hash} were loaded before attendance-bridge kept a fingerprint (md5) of each row "
+            "(migration 0004), so a change to them since the run (a corrected code, say) cannot be seen"
+        )
+    if run.rows_without_transaction:
+        reasons.append(
+            f"{run.rows_without_transaction} were loaded before the database itself checked the lineage "
+            "(migration 0007), so it cannot vouch that the run's load inserted them"
+        )
+    raise RollbackRefused(
+        run.school_number,
+        run.run_id,
+        "of its rows, " + "; and ".join(reasons) + ". Check them, then run the rollback again with "
+        "allow_rows_from_older_versions set to true: those rows are then compared on what their lineage knows",
     )
 
 
@@ -458,6 +508,8 @@ def _sync_run(row: Mapping[str, Any]) -> SyncRun:
         dry_run=row["dry_run"],
         sis_schema=schemas[0] if schemas else None,
         rows={"attendance": row["attendance_rows"], "attendance_time": row["attendance_time_rows"]},
+        rows_without_hash=row["rows_without_hash"],
+        rows_without_transaction=row["rows_without_transaction"],
         started_at=row["started_at"],
         loaded_at=row["loaded_at"],
         message=row["message"],
@@ -507,6 +559,8 @@ def plan_rollback(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
         request = parse_request(conf)
         with conn.transaction():
             target = find_sync_run(conn, own_schema, request.school_number, request.run_id)
+            if not target.rolled_back:
+                require_verifiable_rows(target, request.allow_rows_from_older_versions)
             check = None if target.rolled_back else check_rows(conn, own_schema, target)
         plan_path = write_json(_plan_document(target, check), report_folder(school, run.run_id) / PLAN_FILE)
         if check is not None and check.problems:
@@ -516,6 +570,7 @@ def plan_rollback(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
         "sync_run_id": target.run_id,
         "sync_run_id_given": request.run_id is not None,
         "dry_run": request.dry_run,
+        "allow_rows_from_older_versions": request.allow_rows_from_older_versions,
         "already_rolled_back": target.rolled_back,
         "sis_schema": target.sis_schema,
         "pipeline_schema": own_schema,
@@ -539,8 +594,9 @@ def roll_back(run: sync.Run, plan: Mapping[str, Any]) -> dict[str, Any]:
     with sync.phase("roll_back", run, school) as timing, sync.connect_sis() as conn:
         try:
             result = roll_back_run(
-                conn, plan["pipeline_schema"], school, plan["sync_run_id"], run.run_id, run.triggered_by
-            )
+                conn, plan["pipeline_schema"], school, plan["sync_run_id"], run.run_id, run.triggered_by,
+                allow_rows_from_older_versions=plan.get("allow_rows_from_older_versions", False),
+            )  # fmt: skip
         except RollbackRefused as refused:
             if refused.problems:  # something changed since the plan: the list the refusal is about
                 document = {"sync_run_id": plan["sync_run_id"], "checked_by": "roll_back", **_problems(refused)}

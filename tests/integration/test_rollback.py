@@ -315,27 +315,38 @@ def test_a_teacher_writing_while_the_rollback_deletes_is_waited_for_then_seen(sa
     assert sync_row(sandbox, run_id)["status"] == "succeeded"
 
 
-def test_rows_loaded_before_row_hashes_were_kept_are_checked_on_what_their_lineage_knows(
+def test_rows_loaded_before_row_hashes_were_kept_are_refused_unless_allowed_then_checked_on_what_their_lineage_knows(
     sandbox, sync_dag, rollback_dag
 ) -> None:
     before = snapshot(sandbox)
     state, synced = run_sync(sync_dag, school_number=100, year=35)
     assert state == "success", synced["message"]
     run_id = synced["run_id"]
-    # As a run loaded before migration 0004 left them: no hash, no student, no day.
+    # As a run loaded before migration 0004 left them: no hash, no student, no day (nor 0007's transaction).
     sandbox.q(
-        "UPDATE {pipeline}.lineage SET row_md5 = NULL, studentid = NULL, att_date = NULL WHERE run_id = %(r)s",
+        "UPDATE {pipeline}.lineage SET row_md5 = NULL, studentid = NULL, att_date = NULL, insert_xid = NULL "
+        "WHERE run_id = %(r)s",
         r=run_id,
     )
+    rows = len(run_rows(sandbox, run_id, "attendance")) + len(run_rows(sandbox, run_id, "attendance_time"))
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    assert state == "failed"
+    assert f"of its rows, {rows} were loaded before attendance-bridge kept a fingerprint" in report["message"]
+    assert f"{rows} were loaded before the database itself checked the lineage" in report["message"]
+    assert "allow_rows_from_older_versions" in report["message"] and snapshot(sandbox) != before
+
     record = run_rows(sandbox, run_id, "attendance")[0]
     [(parent,)] = sandbox.q("SELECT parent_attendanceid FROM {sis}.attendance WHERE id = %(id)s", id=record)
-    sandbox.q("UPDATE {sis}.attendance SET parent_attendanceid = 0 WHERE id = %(id)s", id=record)
+    # A SIS whose column allows NULL (the demo's does not): a source id set to NULL is a change too.
+    sandbox.q("ALTER TABLE {sis}.attendance ALTER COLUMN parent_attendanceid DROP NOT NULL")
+    sandbox.q("UPDATE {sis}.attendance SET parent_attendanceid = NULL WHERE id = %(id)s", id=record)
 
-    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id, allow_rows_from_older_versions=True)
     assert state == "failed"
     assert [(p["row_id"], p["problem"]) for p in report["problems"]] == [(record, "changed")]
 
     sandbox.q("UPDATE {sis}.attendance SET parent_attendanceid = %(p)s WHERE id = %(id)s", p=parent, id=record)
-    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id, allow_rows_from_older_versions=True)
     assert state == "success", report["message"]
+    sandbox.q("ALTER TABLE {sis}.attendance ALTER COLUMN parent_attendanceid SET NOT NULL")
     assert snapshot(sandbox) == before

@@ -6,6 +6,8 @@ SELECT
     coalesce(l.sis_schemas, ARRAY[]::text[]) AS sis_schemas,
     coalesce(l.attendance_rows, 0) AS attendance_rows,
     coalesce(l.attendance_time_rows, 0) AS attendance_time_rows,
+    coalesce(l.rows_without_hash, 0) AS rows_without_hash,
+    coalesce(l.rows_without_transaction, 0) AS rows_without_transaction,
     l.loaded_at
 FROM {pipeline_schema}.run_log AS r
 LEFT JOIN LATERAL (
@@ -13,6 +15,8 @@ LEFT JOIN LATERAL (
         array_agg(DISTINCT x.sis_schema) AS sis_schemas,
         count(*) FILTER (WHERE x.table_name = 'attendance') AS attendance_rows,
         count(*) FILTER (WHERE x.table_name = 'attendance_time') AS attendance_time_rows,
+        count(*) FILTER (WHERE x.row_md5 IS NULL) AS rows_without_hash,
+        count(*) FILTER (WHERE x.insert_xid IS NULL) AS rows_without_transaction,
         max(x.inserted_at) AS loaded_at
     FROM {pipeline_schema}.lineage AS x
     WHERE x.dag_id = r.dag_id AND x.run_id = r.run_id AND x.rolled_back_at IS NULL

@@ -1,0 +1,1 @@
+ALTER FUNCTION {object} OWNER TO {owner}

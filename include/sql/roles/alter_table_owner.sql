@@ -1,0 +1,1 @@
+ALTER TABLE {object} OWNER TO {owner}

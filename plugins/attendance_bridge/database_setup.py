@@ -1,0 +1,177 @@
+"""The database administrator's setup: the pipeline's roles, their privileges, and its schema migrated by its owner.
+
+X7 is guaranteed by the database, not only by the code (docs/safety.md): the pipeline logs in as
+a user that can read the SIS, insert attendance and append lineage, and nothing that changes or
+removes a row; the pipeline schema and its functions belong to an owner role nobody logs in as;
+the rollback deletes through the owner's function ``roll_back_run_rows``, which deletes only rows
+a run's own load inserted. Run it as a superuser (or a role that owns the SIS tables, may create
+roles, and may act as the roles it hands objects to), after a SIS upgrade and after every upgrade
+of attendance-bridge: it is idempotent and leaves exactly these privileges.
+
+    PGHOST=sis-db.example.org PGDATABASE=sis PGUSER=dba \\
+        python -m attendance_bridge.database_setup --sis-schema public
+
+Every statement is a file of ``include/sql/roles/``; names are quoted identifiers, never values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from attendance_bridge import store
+from attendance_bridge.settings import DEFAULT_SIS_SCHEMA, PIPELINE_SCHEMA
+from attendance_bridge.sql import load_sql
+
+log = logging.getLogger("attendance_bridge.database_setup")
+
+DEFAULT_ROLE = "attendance_bridge_pipeline"
+DEFAULT_OWNER = "attendance_bridge_owner"
+DEFAULT_LOGIN = "attendance_bridge_airflow"
+
+
+@dataclass(frozen=True)
+class Names:
+    """The roles and schemas the setup works on."""
+
+    sis_schema: str = DEFAULT_SIS_SCHEMA
+    pipeline_schema: str = PIPELINE_SCHEMA
+    role: str = DEFAULT_ROLE
+    owner: str = DEFAULT_OWNER
+    login: str | None = DEFAULT_LOGIN
+
+
+@dataclass
+class SetupResult:
+    """What the setup did, for its output."""
+
+    created_roles: list[str] = field(default_factory=list)
+    handed_over: list[str] = field(default_factory=list)
+    migrations: list[str] = field(default_factory=list)
+    sequences: list[str] = field(default_factory=list)
+    password_set: bool = False
+
+
+def set_up(conn: psycopg.Connection, names: Names, login_password: str | None = None) -> SetupResult:
+    """Roles, privileges and the migrated pipeline schema, in one transaction (all or nothing)."""
+    result = SetupResult()
+    if len({names.role, names.owner, names.login}) < (3 if names.login else 2):
+        raise ValueError("the pipeline role, the owner role and the login must be three different roles")
+    with conn.transaction():
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        identifiers = {
+            "database": sql.Identifier(database),
+            "sis_schema": sql.Identifier(names.sis_schema),
+            "pipeline_schema": sql.Identifier(names.pipeline_schema),
+            "role": sql.Identifier(names.role),
+            "owner": sql.Identifier(names.owner),
+        }
+        if names.login:
+            identifiers["login"] = sql.Identifier(names.login)
+
+        def run(name: str, **more: sql.Composable) -> None:
+            conn.execute(sql.SQL(load_sql(f"roles/{name}")).format(**{**identifiers, **more}))
+
+        for role in (names.owner, names.role):
+            if _role(conn, role) is None:
+                run("create_role", role=sql.Identifier(role))
+                result.created_roles.append(role)
+        if names.login and _role(conn, names.login) is None:
+            run("create_login")
+            result.created_roles.append(names.login)
+        run("comment_owner_role")
+        run("comment_pipeline_role")
+        for role in (names.role, names.owner):
+            run("revoke_sis_privileges", role=sql.Identifier(role))
+        run("grant_pipeline_sis_privileges")
+        run("grant_owner_sis_privileges")
+        for row in conn.execute(load_sql("roles/select_id_sequences"), {"sis_schema": names.sis_schema}):
+            run("grant_sequence", sequence=sql.Identifier(*row))
+            result.sequences.append(".".join(row))
+
+        # The schema and every object the migrations made belong to the owner; the migrations run as it.
+        run("create_pipeline_schema")
+        run("alter_pipeline_schema_owner")
+        if not conn.execute("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user").fetchone()[0]:
+            run("grant_owner_to_administrator")
+        handover = conn.execute(
+            load_sql("roles/select_pipeline_objects_to_hand_over"),
+            {"pipeline_schema": names.pipeline_schema, "owner": names.owner},
+        ).fetchall()
+        for kind, name in handover:
+            # The object's name comes from the catalog, already quoted (format %I, regprocedure).
+            run(f"alter_{kind}_owner", object=sql.SQL(name))
+            result.handed_over.append(name)
+        run("set_role")
+        result.migrations = store.migrate(conn, names.pipeline_schema)
+        run("reset_role")
+
+        run("revoke_pipeline_schema_privileges")
+        run("grant_pipeline_schema_privileges")
+        if names.login:
+            run("grant_login")
+            if login_password is not None:
+                run("set_login_password", password=sql.Literal(login_password))
+                result.password_set = True
+    return result
+
+
+def _role(conn: psycopg.Connection, name: str) -> tuple[str, bool] | None:
+    return conn.execute(load_sql("roles/select_role"), {"name": name}).fetchone()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: connects with libpq's environment (PGHOST, PGUSER, ...) or --dsn, as the administrator."""
+    parser = argparse.ArgumentParser(
+        prog="python -m attendance_bridge.database_setup",
+        description="Set up (again) the pipeline's database roles and privileges and migrate its schema as its "
+        "owner. Idempotent. Connect as a database administrator (libpq environment or --dsn).",
+    )
+    parser.add_argument("--dsn", default="", help="libpq connection string (default: the PG* environment variables)")
+    parser.add_argument("--sis-schema", default=DEFAULT_SIS_SCHEMA, help="the schema of the SIS tables")
+    parser.add_argument("--pipeline-schema", default=PIPELINE_SCHEMA, help="the pipeline's own schema")
+    parser.add_argument("--role", default=DEFAULT_ROLE, help="the pipeline's role (no login)")
+    parser.add_argument("--owner", default=DEFAULT_OWNER, help="the pipeline schema's owner role (no login)")
+    parser.add_argument("--login", default=DEFAULT_LOGIN, help="the user Airflow logs in as; '' for none")
+    parser.add_argument(
+        "--login-password-env",
+        metavar="VARIABLE",
+        help="set the login's password from this environment variable (never pass a password as an argument)",
+    )
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    password = None
+    if arguments.login_password_env:
+        password = os.environ.get(arguments.login_password_env)
+        if not password:
+            parser.error(f"the environment variable {arguments.login_password_env} is empty or not set")
+    names = Names(
+        arguments.sis_schema, arguments.pipeline_schema, arguments.role, arguments.owner, arguments.login or None
+    )
+    try:
+        with psycopg.connect(arguments.dsn, autocommit=True) as conn:
+            result = set_up(conn, names, password)
+    except (psycopg.Error, ValueError, store.MigrationChanged) as exc:
+        print(f"database_setup: nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    log.info("roles created: %s", ", ".join(result.created_roles) or "none (they exist)")
+    log.info("objects handed to %s: %s", names.owner, ", ".join(result.handed_over) or "none")
+    log.info("migrations applied as %s: %s", names.owner, ", ".join(result.migrations) or "none (up to date)")
+    log.info(
+        "%s may read the SIS, insert attendance (sequences %s) and append lineage; %s owns schema %s%s",
+        names.role, ", ".join(result.sequences) or "none", names.owner, names.pipeline_schema,
+        f"; {names.login} logs in as {names.role}" + (" (password set)" if result.password_set else "")
+        if names.login else "",
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
