@@ -97,17 +97,15 @@ def attendance_bridge_rollback() -> None:
     @task
     def plan_rollback() -> dict:
         context = get_current_context()
-        return rollback.plan_rollback(wiring.run_of(context), dict(context["dag_run"].conf or {}))
+        return wiring.rollback_task("plan_rollback", context, dict(context["dag_run"].conf or {}))
 
     @task
     def roll_back(plan: dict) -> dict:
-        return rollback.roll_back(wiring.run_of(get_current_context()), plan)
+        return wiring.rollback_task("roll_back", get_current_context(), plan)
 
     @task(trigger_rule="all_done", retries=0)
     def write_report() -> dict:
-        context = get_current_context()
-        upstream = {task_id: context["ti"].xcom_pull(task_ids=task_id) for task_id in rollback.ROLLBACK_TASKS[:-1]}
-        return rollback.write_report(wiring.run_of(context), dict(context["dag_run"].conf or {}), upstream)
+        return wiring.write_rollback_report(get_current_context())
 
     roll_back(plan_rollback()) >> write_report()
 

@@ -166,6 +166,29 @@ def write_report(
     )
 
 
+# --------------------------------------------------------------------------- rollback
+
+
+def rollback_task(name: str, context: Mapping[str, Any], *upstream: Any) -> dict[str, Any]:
+    """A task of the rollback DAG by name; a failure's message is left in XCom for its report."""
+    from attendance_bridge import rollback
+
+    return _leaving_failure(context, lambda: getattr(rollback, name)(run_of(context), *upstream))
+
+
+def write_rollback_report(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The rollback's report from what its tasks returned, and the messages the failed ones left."""
+    from attendance_bridge import rollback
+
+    ti = context["ti"]
+    tasks = rollback.ROLLBACK_TASKS[:-1]
+    upstream = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in tasks}
+    failures = {task_id: ti.xcom_pull(task_ids=task_id, key=FAILURE_KEY) for task_id in tasks}
+    return rollback.write_report(
+        run_of(context), dict(context["dag_run"].conf or {}), upstream, {k: v for k, v in failures.items() if v}
+    )
+
+
 # --------------------------------------------------------------------------- end of term
 
 

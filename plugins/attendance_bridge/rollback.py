@@ -607,8 +607,14 @@ def roll_back(run: sync.Run, plan: Mapping[str, Any]) -> dict[str, Any]:
     return done
 
 
-def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, Any]) -> dict[str, Any]:
-    """Task 3: the rollback's report and its run log row, whatever happened; fails when the rollback did."""
+def write_report(
+    run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, Any], failures: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Task 3: the rollback's report and its run log row, whatever happened; fails when the rollback did.
+
+    ``failures`` are the messages failed tasks left in XCom. The report is written even when the
+    SIS database cannot be reached: it then says the run log row could not be written, and why.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     from attendance_bridge import report_html, store
@@ -621,13 +627,13 @@ def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, 
     path = folder / REPORT_FILE
     plan_file = folder / PLAN_FILE
     checked = read_json(str(plan_file)) if plan_file.exists() else {}
-    with sync.connect_sis() as conn:
-        own_schema = plan.get("pipeline_schema") or sync.pipeline_schema()
-        store.migrate(conn, own_schema)
-        recorded = store.run_message(conn, own_schema, run.dag_id, run.run_id)
-        outcome, message = _outcome(plan, done, recorded)
+    own_schema = plan.get("pipeline_schema") or sync.pipeline_schema()
+    failed_with = next((message for message in (failures or {}).values() if message), None)
+
+    def report_of(recorded: str | None) -> dict[str, Any]:
+        outcome, message = _outcome(plan, done, failed_with or recorded)
         deleted = done.get("deleted") or {table: 0 for table in TABLES}
-        report = {
+        return {
             "dag_id": run.dag_id,
             "run_id": run.run_id,
             "triggered_by": run.triggered_by,
@@ -652,20 +658,40 @@ def write_report(run: sync.Run, conf: Mapping[str, Any], upstream: Mapping[str, 
             "report_path": str(path),
             "written_at": datetime.now(UTC).isoformat(),
         }
-        write_json(report, path)
-        store.finish_run(
-            conn, own_schema, run.dag_id, run.run_id,
-            status=report["status"], counts={f"deleted_{table}": count for table, count in deleted.items()},
-            timings=report["timings"], message=message, report_path=str(path), school_number=school,
-            dry_run=plan.get("dry_run"),
-        )  # fmt: skip
-    log.info("write_report: %s: %s", outcome, message)
+
+    report, error = None, None
+    try:
+        with sync.connect_sis() as conn:
+            store.migrate(conn, own_schema)
+            report = report_of(store.run_message(conn, own_schema, run.dag_id, run.run_id))
+            store.finish_run(
+                conn, own_schema, run.dag_id, run.run_id,
+                status=report["status"], counts={f"deleted_{table}": n for table, n in report["deleted"].items()},
+                timings=report["timings"], message=report["message"], report_path=str(path), school_number=school,
+                dry_run=plan.get("dry_run"),
+            )  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 (the report is written all the same, then the task fails)
+        error = exc
+    report = report or report_of(None)
+    if error is None:
+        report["run_log"] = {"written": True, "detail": f"table {own_schema}.run_log of the SIS database"}
+    else:
+        why = sync.describe_transient(error)[0] if sync.is_transient(error) else f"{type(error).__name__}: {error}"
+        report["run_log"] = {
+            "written": False,
+            "detail": f"the run log row of this rollback could not be written: {why}",
+        }
+        log.error("write_report: %s; the report file is this rollback's only record", report["run_log"]["detail"])
+    write_json(report, path)
+    log.info("write_report: %s: %s", report["outcome"], report["message"])
     log.info("write_report: the report of this rollback is %s", path)
     # The undone run's page says when and by whom; rebuilt from the reports, like the index.
     report_html.publish_rollback(folder, report["sync_run_id"])
     if report["status"] == "failed":
-        raise AirflowFailException(f"The rollback failed: {message} (report: {path})")
-    return {"report_path": str(path), "outcome": outcome, "deleted": deleted}
+        raise AirflowFailException(f"The rollback failed: {report['message']} (report: {path})")
+    if error is not None:
+        raise AirflowFailException(f"The rollback did its work, but {report['run_log']['detail']} (report: {path})")
+    return {"report_path": str(path), "outcome": report["outcome"], "deleted": report["deleted"]}
 
 
 def _outcome(plan: Mapping[str, Any], done: Mapping[str, Any], recorded: str | None) -> tuple[str, str]:

@@ -174,3 +174,32 @@ def test_a_database_that_stays_down_fails_the_run_after_every_retry_and_the_repo
     # Nothing reached the real database: no SIS table changed, no pipeline schema was created.
     assert snapshot(sandbox) == tables
     assert sandbox.q("SELECT count(*) FROM pg_namespace WHERE nspname = %(n)s", n=sandbox.pipeline_schema) == [(0,)]
+
+
+def test_a_rollback_with_the_database_down_still_writes_its_report_saying_so(
+    sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(dag_wiring.RETRY_DELAY_ENV, str(RETRY_DELAY_SECONDS))
+    monkeypatch.setenv(dag_wiring.RETRIES_ENV, "1")
+    monkeypatch.setattr(dag_wiring, "DEFAULT_ARGS", dag_wiring.default_args())
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_rollback.py"))
+    assert not bag.import_errors
+    port = dead_port()
+    monkeypatch.setenv(
+        SIS_CONN_ENV,
+        json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": port, "login": "sis", "schema": "sis"}),
+    )
+
+    state, tries, states, report = run_dag(bag.dags["attendance_bridge_rollback"], school_number=100)
+
+    assert state == "failed" and states["plan_rollback"] == "failed" and tries["plan_rollback"] == 2
+    unreachable = f"the SIS database sis at 127.0.0.1:{port} could not be reached (Connection refused)"
+    assert report["status"] == "failed" and report["outcome"] == "failed"
+    assert report["message"].startswith("plan_rollback failed on all 2 attempts: ") and unreachable in report["message"]
+    assert report["run_log"] == {
+        "written": False,
+        "detail": f"the run log row of this rollback could not be written: {unreachable}",
+    }
+    assert report["deleted"] == {"attendance": 0, "attendance_time": 0}
