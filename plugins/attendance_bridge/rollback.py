@@ -170,11 +170,6 @@ class Problem:
             return f"its id is now held by {self.rows_now} rows, so it cannot be told apart"
         if self.problem == "changed":
             return "changed since the run" + self._changes(now)
-        if self.problem == "rewritten":
-            return (
-                "written again since the run (its text is the same, but it is no longer the row the run's load "
-                "wrote: someone updated it)"
-            )
         if self.problem == "has_other_time":
             return f"attendance_time row {self.other_id}, which this run did not insert, belongs to it" + _by_run(
                 now.get("other_run_id")
@@ -339,19 +334,71 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
 
 def check_rows(conn: psycopg.Connection, pipeline_schema: str, run: SyncRun, limit: int = PROBLEMS_KEPT) -> RowCheck:
     """Every row of the run against the SIS: changed, deleted, id reused, or referred to by a row it did not insert."""
+    from psycopg import sql
+
     parameters = {
         "dag_id": run.dag_id,
         "run_id": run.run_id,
         "sis_schema_name": run.sis_schema,
         "limit": limit,
     }
+    rows = {}
+    compared = compared_columns(conn, pipeline_schema, run)
+    for table, alias in (("attendance", "a"), ("attendance_time", "t")):
+        columns = compared[table]
+        rows[f"{table}_row"] = (
+            sql.Identifier(alias)
+            if columns is None
+            else sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.Identifier(alias, column) for column in columns))
+        )
     problems: list[Problem] = []
     total = 0
     for name in ("select_changed_attendance", "select_changed_attendance_time", "select_dependent_rows"):
-        rows = _all(conn, _statement(f"rollback/{name}", pipeline_schema, run.sis_schema), parameters)
-        total += rows[0]["problems_total"] if rows else 0
-        problems += [Problem(**{key: value for key, value in row.items() if key != "problems_total"}) for row in rows]
+        found = _all(conn, _statement(f"rollback/{name}", pipeline_schema, run.sis_schema, **rows), parameters)
+        total += found[0]["problems_total"] if found else 0
+        problems += [Problem(**{key: value for key, value in row.items() if key != "problems_total"}) for row in found]
     return RowCheck(rows=dict(run.rows), problems=problems, problems_total=total)
+
+
+def compared_columns(conn: psycopg.Connection, pipeline_schema: str, run: SyncRun) -> dict[str, list[str] | None]:
+    """Per SIS table, the columns the run's rows are compared on: None for the whole row, else those the table had
+    when the run loaded (it has gained columns since: ALTER TABLE ... ADD COLUMN). A lost column is refused."""
+    found: dict[str, list[str] | None] = {}
+    rows = _all(
+        conn,
+        _statement("rollback/select_run_columns", pipeline_schema),
+        {"dag_id": run.dag_id, "run_id": run.run_id, "sis_schema_name": run.sis_schema},
+    )
+    for row in rows:
+        table, at_load, now = row["table_name"], row["at_load"] or [], row["now"] or []
+        if not at_load:
+            found[table] = None  # loaded before migration 0006: the whole row, as hashed then
+            continue
+        if len(at_load) > 1:
+            raise RollbackRefused(
+                run.school_number, run.run_id, f"its loads saw the table {table} with different columns"
+            )
+        recorded = list(at_load[0])
+        lost = [column for column in recorded if column not in now]
+        if lost:
+            raise RollbackRefused(
+                run.school_number,
+                run.run_id,
+                f"the table {run.sis_schema}.{table} has lost the column(s) {', '.join(lost)} since the run loaded, and "
+                "each row's fingerprint (md5) covers them, so the run's rows can no longer be told from rows changed "
+                "since. Restore the column(s) to roll the run back, or have a database administrator delete its rows "
+                "by hand from its lineage (docs/safety.md, 'When the SIS tables changed')",
+            )
+        if recorded == now:
+            found[table] = None
+            continue
+        added = [column for column in now if column not in recorded]
+        log.info(
+            "the table %s.%s has column(s) %s it did not have when run %s loaded; its rows are compared on the "
+            "columns it had then", run.sis_schema, table, ", ".join(added), run.run_id,
+        )  # fmt: skip
+        found[table] = recorded
+    return found
 
 
 def roll_back_run(
@@ -520,13 +567,13 @@ def _sync_run(row: Mapping[str, Any]) -> SyncRun:
     )
 
 
-def _statement(name: str, pipeline_schema: str, sis_schema: str | None = None) -> sql.Composed:
-    """A rollback statement with its schemas quoted in."""
+def _statement(name: str, pipeline_schema: str, sis_schema: str | None = None, **parts: sql.Composable) -> sql.Composed:
+    """A rollback statement with its schemas quoted in (and any other composed part, such as a row expression)."""
     from psycopg import sql
 
     from attendance_bridge.sql import load_sql
 
-    schemas = {"pipeline_schema": sql.Identifier(pipeline_schema)}
+    schemas: dict[str, sql.Composable] = {"pipeline_schema": sql.Identifier(pipeline_schema), **parts}
     if sis_schema is not None:
         schemas["sis_schema"] = sql.Identifier(sis_schema)
     return sql.SQL(load_sql(name)).format(**schemas)

@@ -327,8 +327,15 @@ SQL_WORDS = re.compile(
 IDENTIFIER_PLACEHOLDERS = {"schema", "sis_schema", "pipeline_schema", "table", "columns"} | {
     # A run's X6 snapshot tables, named in its manifest (backup_<n>_attendance...).
     "attendance_table", "attendance_time_table",
-    # The one literal: the text of COMMENT ON, which takes no bound parameter, quoted by sql.Literal.
-    "comment",
+    # The literals: the text of COMMENT ON and the login's password in ALTER ROLE, which take no bound
+    # parameter, quoted by sql.Literal.
+    "comment", "password",
+} | {
+    # The database setup's (include/sql/roles/): roles, the database, an id sequence, and an object of the
+    # pipeline schema named by the catalog (format %I, regprocedure), already quoted.
+    "database", "role", "owner", "login", "sequence", "object",
+    # The rollback's row expression: the row's alias, or ROW(alias.column, ...) of quoted columns.
+    "attendance_row", "attendance_time_row",
 } | {
     # The benchmark's (bench/): its scratch schema, the schemas it copies between and the copies it compares.
     "scratch", "source", "target", "table_name", "column_name", "pipeline_copy", "reference_copy",

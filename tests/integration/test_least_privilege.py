@@ -159,6 +159,17 @@ FORBIDDEN = {
     "empty lineage": "TRUNCATE {pipeline}.lineage",
     "switch off the lineage check": "ALTER TABLE {pipeline}.lineage DISABLE TRIGGER check_new_lineage_rows",
     "drop lineage": "DROP TABLE {pipeline}.lineage",
+    "forge a lineage row for a teacher's record": (
+        "INSERT INTO {pipeline}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
+        "source_attendance_id, row_md5, row_ctid) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, "
+        "'{sis_name}', 'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text), a.ctid "
+        "FROM {sis}.attendance a LIMIT 1"
+    ),
+    "forge a lineage row without saying where its row is": (
+        "INSERT INTO {pipeline}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
+        "source_attendance_id, row_md5) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, '{sis_name}', "
+        "'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text) FROM {sis}.attendance a LIMIT 1"
+    ),
     "forge a lineage row of another transaction": (
         "INSERT INTO {pipeline}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
         "source_attendance_id, row_md5, insert_xid) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, "
@@ -270,42 +281,45 @@ def test_a_role_that_may_not_read_student_numbers_still_runs_and_shows_ids(
     assert "their student numbers could not be read" in html and "<th>studentid</th>" in html
 
 
-def test_x7_a_rollback_driven_from_a_forged_lineage_row_deletes_nothing(
-    sandbox, rollback_dag, pipeline_login: PipelineLogin
-) -> None:
-    """The login may append lineage, so it can write a row naming a teacher's record; no rollback follows it."""
-    [(teacher_record, school)] = sandbox.q(
-        "SELECT id, schoolid FROM {sis}.attendance WHERE schoolid = 100 ORDER BY id LIMIT 1"
+def test_x7_a_forged_lineage_row_cannot_drive_a_rollback(sandbox, sync_dag, rollback_dag, pipeline_login) -> None:
+    """The issue's attack, step by step, as the login: nothing of it gets through, and the real rollback still works."""
+    before = snapshot(sandbox)
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    [(teacher_record,)] = sandbox.q(
+        "SELECT min(a.id) FROM {sis}.attendance a WHERE a.schoolid = 100 AND NOT EXISTS "
+        "(SELECT 1 FROM {pipeline}.lineage l WHERE l.row_id = a.id AND l.table_name = 'attendance')"
     )
     pipeline = sql.Identifier(sandbox.pipeline_schema)
     with login_connection(pipeline_login) as conn:
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {}.run_log (dag_id, run_id, school_number, status, dry_run) "
-                "VALUES ('attendance_bridge_sync', 'forged', %s, 'succeeded', false)"
-            ).format(pipeline),
-            [school],
-        )
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, "
-                "source_attendance_id, row_md5) SELECT 'attendance_bridge_sync', 'forged', a.schoolid, %s, "
-                "'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text) FROM {}.attendance a WHERE a.id = %s"
-            ).format(pipeline, sql.Identifier(sandbox.schema)),
-            [sandbox.schema, teacher_record],
-        )
-    before = snapshot(sandbox)
-
-    # The rollback DAG, as the login: its plan sees the row is not the one a load of the run wrote.
-    state, report = run_rollback(rollback_dag, school_number=100, run_id="forged")
-    assert state == "failed"
-    assert [(p["row_id"], p["problem"]) for p in report["problems"]] == [(teacher_record, "rewritten")]
-    # The owner's function itself, called straight by the login, refuses too.
-    with login_connection(pipeline_login) as conn, pytest.raises(errors.RaiseException, match="nothing was deleted"):
-        conn.execute(
-            sql.SQL("SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', 'forged', 'forger', true)").format(
-                pipeline
+        # 1. Repoint one of the run's lineage rows at a teacher's record.
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {}.lineage SET row_id = %s WHERE run_id = %s AND table_name = 'attendance' "
+                    "AND row_id = (SELECT min(row_id) FROM {}.lineage WHERE run_id = %s)"
+                ).format(pipeline, pipeline),
+                [teacher_record, synced["run_id"], synced["run_id"]],
             )
-        )
-    assert snapshot(sandbox) == before
-    assert sandbox.q("SELECT count(*) FROM {sis}.attendance WHERE id = %(id)s", id=teacher_record) == [(1,)]
+        # 2. Add a lineage row of the run naming the teacher's record, as a load would write it.
+        with pytest.raises(errors.InsufficientPrivilege, match="lineage row"):
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
+                    "attendance_id, source_attendance_id, row_md5, row_ctid) SELECT 'attendance_bridge_sync', %s, "
+                    "100, %s, 'attendance', a.id, a.id, a.parent_attendanceid, md5(a::text), a.ctid "
+                    "FROM {}.attendance a WHERE a.id = %s"
+                ).format(pipeline, sql.Identifier(sandbox.schema)),
+                [synced["run_id"], sandbox.schema, teacher_record],
+            )
+        # 3. Delete the teacher's record directly.
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(
+                sql.SQL("DELETE FROM {}.attendance WHERE id = %s").format(sql.Identifier(sandbox.schema)),
+                [teacher_record],
+            )
+
+    state, undone = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
+    assert state == "success", undone["message"]
+    assert undone["deleted"]["attendance"] == synced["counts"]["inserted"]
+    assert snapshot(sandbox) == before  # the teacher's record among everything else, untouched

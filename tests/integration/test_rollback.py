@@ -350,3 +350,45 @@ def test_rows_loaded_before_row_hashes_were_kept_are_refused_unless_allowed_then
     assert state == "success", report["message"]
     sandbox.q("ALTER TABLE {sis}.attendance ALTER COLUMN parent_attendanceid SET NOT NULL")
     assert snapshot(sandbox) == before
+
+
+def test_a_column_added_to_attendance_since_the_run_does_not_block_its_rollback_but_a_changed_row_still_does(
+    sandbox, sync_dag, rollback_dag
+) -> None:
+    before = snapshot(sandbox)
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    run_id = synced["run_id"]
+    # A SIS upgrade adds a column to both tables: every row's text (and so its md5) changes.
+    sandbox.q("ALTER TABLE {sis}.attendance ADD COLUMN upgraded_flag integer DEFAULT 7")
+    sandbox.q("ALTER TABLE {sis}.attendance_time ADD COLUMN upgraded_note text")
+    record = run_rows(sandbox, run_id, "attendance")[0]
+    sandbox.q("UPDATE {sis}.attendance SET attendance_codeid = attendance_codeid + 1 WHERE id = %(id)s", id=record)
+
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    # Only the row a teacher changed stands in the way, not every row of the run.
+    assert state == "failed"
+    assert [(p["row_id"], p["problem"]) for p in report["problems"]] == [(record, "changed")]
+
+    sandbox.q("UPDATE {sis}.attendance SET attendance_codeid = attendance_codeid - 1 WHERE id = %(id)s", id=record)
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=run_id)
+    assert state == "success", report["message"]
+    sandbox.q("ALTER TABLE {sis}.attendance DROP COLUMN upgraded_flag")
+    sandbox.q("ALTER TABLE {sis}.attendance_time DROP COLUMN upgraded_note")
+    assert snapshot(sandbox) == before
+
+
+def test_a_column_dropped_since_the_run_is_named_and_nothing_is_deleted(sandbox, sync_dag, rollback_dag) -> None:
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    sandbox.q("ALTER TABLE {sis}.attendance DROP COLUMN att_comment")
+    before = snapshot(sandbox)
+
+    state, report = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
+
+    assert state == "failed"
+    assert (
+        f"the table {sandbox.schema}.attendance has lost the column(s) att_comment since the run loaded"
+        in (report["message"])
+    )
+    assert snapshot(sandbox) == before

@@ -1,8 +1,9 @@
 -- X1, X2, X7: insert the records whose source record is still as the run read it and whose key
 -- has no attendance row yet (a Daily record: any Daily record of the student that day; a Meeting
 -- record: the same enrolment and period), and in the same statement, from what RETURNING gives
--- back, one lineage row per inserted row (its source record, student, day and the md5 of the
--- whole row's text as inserted, which a rollback compares before it deletes) and the new Daily
+-- back, one lineage row per inserted row (its source record, student, day, the md5 of the whole
+-- row's text as inserted, which a rollback compares before it deletes, and where the row is, by
+-- which the lineage's own check sees that this transaction inserted it) and the new Daily
 -- records with their keys, which get their attendance_time rows next (M3). The SIS table is not
 -- read a second time. No ON CONFLICT: the SIS has no unique constraints to conflict on.
 -- Returns the counts, which the caller checks: every record is counted once, as left out (its
@@ -36,7 +37,8 @@ inserted AS (
     FROM to_insert AS t
     -- Ids follow the records' order (day, student, period), which helps a person reading them.
     ORDER BY t.row_number
-    RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5
+    RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5,
+        new_row.ctid AS row_ctid
 ),
 new_daily AS (
     INSERT INTO pg_temp.bridge_inserted (
@@ -51,10 +53,10 @@ lineage AS (
     -- The lineage's row order carries no meaning, so it is not sorted.
     INSERT INTO {pipeline_schema}.lineage (
         dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, source_attendance_id,
-        studentid, att_date, row_md5
+        studentid, att_date, row_md5, row_ctid
     )
     SELECT %(dag_id)s, %(run_id)s, %(school_number)s, %(sis_schema_name)s, 'attendance', id,
-        id, parent_attendanceid, studentid, att_date, row_md5
+        id, parent_attendanceid, studentid, att_date, row_md5, row_ctid
     FROM inserted
     RETURNING row_id
 )

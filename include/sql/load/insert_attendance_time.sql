@@ -14,15 +14,16 @@ WITH times AS (
      AND t.periodid = n.periodid
     WHERE n.att_mode_code = %(mode_daily)s
     ORDER BY n.attendance_id
-    RETURNING inserted_time.id, inserted_time.attendanceid, md5(inserted_time::text) AS row_md5
+    RETURNING inserted_time.id, inserted_time.attendanceid, md5(inserted_time::text) AS row_md5,
+        inserted_time.ctid AS row_ctid
 ),
 time_lineage AS (
     INSERT INTO {pipeline_schema}.lineage (
         dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, source_attendance_id,
-        studentid, att_date, row_md5
+        studentid, att_date, row_md5, row_ctid
     )
     SELECT %(dag_id)s, %(run_id)s, %(school_number)s, %(sis_schema_name)s, 'attendance_time', x.id,
-        x.attendanceid, n.parent_attendanceid, n.studentid, n.att_date, x.row_md5
+        x.attendanceid, n.parent_attendanceid, n.studentid, n.att_date, x.row_md5, x.row_ctid
     FROM times AS x
     JOIN pg_temp.bridge_inserted AS n ON n.attendance_id = x.attendanceid
     RETURNING row_id

@@ -7,11 +7,14 @@ CREATE TABLE {schema}.load_log (
     school_number bigint NOT NULL,
     sis_schema text NOT NULL,
     counts jsonb NOT NULL,
+    sis_columns jsonb NOT NULL,
     loaded_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX load_log_run_idx ON {schema}.load_log (dag_id, run_id);
 COMMENT ON TABLE {schema}.load_log IS
     'One row per committed load of a run (X4): its counts, written in the load''s transaction. Append-only.';
+COMMENT ON COLUMN {schema}.load_log.sis_columns IS
+    'The columns of attendance and attendance_time, in order, when the load ran: the row fingerprints (lineage.row_md5) are over them, so a rollback after ALTER TABLE ... ADD COLUMN compares the rows on these columns.';
 COMMENT ON COLUMN {schema}.load_log.counts IS
     'What the load did: inserted (this load), inserted_attendance_time, skipped_existing, skipped_source_changed, declined_by_database.';
 

@@ -5,31 +5,53 @@
 -- belongs to the pipeline schema's owner; the functions run with its rights (SECURITY DEFINER)
 -- and a fixed search_path, and nobody may call them until the setup grants it.
 
--- Which transaction wrote each lineage row: its load's, whose id every row that load inserted
--- carries as xmin. Rows written before this migration keep NULL (no rewrite, no guess); the
+-- Which transaction wrote each lineage row (the load's), and where its SIS row was just after the
+-- insert (its ctid then, used only by the check below: it changes when the row is updated or the
+-- table rewritten). Rows written before this migration keep NULL (no rewrite, no guess); the
 -- default applies to new rows only.
-ALTER TABLE {schema}.lineage ADD COLUMN insert_xid xid8;
+ALTER TABLE {schema}.lineage ADD COLUMN insert_xid xid8, ADD COLUMN row_ctid tid;
 ALTER TABLE {schema}.lineage ALTER COLUMN insert_xid SET DEFAULT pg_current_xact_id();
 COMMENT ON COLUMN {schema}.lineage.insert_xid IS
-    'The transaction that inserted the row into the SIS and this lineage row (the SIS row''s xmin is its low 32 bits); NULL before migration 0007.';
+    'The transaction that inserted the row into the SIS and wrote this lineage row; NULL before migration 0007.';
+COMMENT ON COLUMN {schema}.lineage.row_ctid IS
+    'Where the SIS row was just after the insert (ctid); only for the check that the same transaction inserted it.';
 
--- A lineage row may only be added by the transaction that inserted the SIS row it names, as
--- inserted: its insert_xid is the current transaction, it has the row's md5, and it is not
--- marked rolled back. Checked once per statement, over the statement's new rows.
+-- A lineage row may only be added by the transaction that inserted the SIS row it names: that
+-- row (found by its ctid) has the lineage row's id and was written by the current transaction
+-- (its xmin), the lineage row has the row's md5 and is not marked rolled back. So a lineage row
+-- can never name a teacher's record, or any row the pipeline did not just insert. Checked once
+-- per statement, over the statement's new rows (a TID lookup each).
 CREATE FUNCTION {schema}.check_new_lineage_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
 DECLARE
-    forged bigint;
+    target record;
+    forged bigint := 0;
+    bad bigint;
 BEGIN
-    SELECT count(*) INTO forged
+    SELECT count(*) INTO bad
     FROM added_rows AS n
     WHERE n.insert_xid IS DISTINCT FROM pg_current_xact_id()
        OR n.row_md5 IS NULL
+       OR n.row_ctid IS NULL
+       OR n.table_name NOT IN ('attendance', 'attendance_time')
        OR n.rolled_back_at IS NOT NULL
        OR n.rollback_run_id IS NOT NULL
        OR n.removed_row IS NOT NULL;
+    forged := forged + bad;
+    FOR target IN SELECT DISTINCT n.sis_schema, n.table_name FROM added_rows AS n
+                  WHERE n.table_name IN ('attendance', 'attendance_time') LOOP
+        EXECUTE format($check$
+            SELECT count(*)
+            FROM added_rows AS n
+            LEFT JOIN %I.%I AS s ON s.ctid = n.row_ctid
+            WHERE n.sis_schema = $1 AND n.table_name = $2
+              AND (s.id IS DISTINCT FROM n.row_id
+                   OR s.xmin::text::bigint <> pg_current_xact_id()::text::bigint %% 4294967296)
+        $check$, target.sis_schema, target.table_name) INTO bad USING target.sis_schema, target.table_name;
+        forged := forged + bad;
+    END LOOP;
     IF forged > 0 THEN
-        RAISE EXCEPTION 'X7: % lineage row(s) refused: a lineage row is written only by the load that inserts its row, in the same transaction, with the row''s md5 and not marked rolled back', forged
+        RAISE EXCEPTION 'X7: % lineage row(s) refused: a lineage row is written only by the transaction that inserted the row it names, with that row''s md5, and not marked rolled back', forged
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NULL;
@@ -52,12 +74,14 @@ END
 $function$;
 
 -- X7: delete exactly the rows a run inserted, or nothing. Under the tables' locks, every lineage
--- row of the run (not yet rolled back) must name exactly one SIS row, still as inserted (its md5),
--- still the one the run's load wrote (its xmin is the load's transaction), and no row the run did
--- not insert may refer to one of them; otherwise nothing is deleted. Rows an older version loaded
+-- row of the run (not yet rolled back; each names a row its load inserted, as checked when it was
+-- written) must name exactly one SIS row, still as inserted (its md5), and no row the run did not
+-- insert may refer to one of them; otherwise nothing is deleted. Rows an older version loaded
 -- (lineage without md5: before migration 0004; without transaction: before this one, when nothing
 -- but the code kept the lineage true) are refused unless allow_rows_from_older_versions, and are
--- then compared on what their lineage knows. The deleted rows are kept in their lineage rows
+-- then compared on what their lineage knows. A table that gained columns since the run's load
+-- (ALTER TABLE ... ADD COLUMN) is compared on the columns it had then (load_log.sis_columns); one
+-- that lost a column is refused, naming it. The deleted rows are kept in their lineage rows
 -- (removed_row) with the rollback's run id. Returns how many rows it deleted per table.
 CREATE FUNCTION {schema}.roll_back_run_rows(
     run_dag_id text, run_run_id text, rollback_run_id text, allow_rows_from_older_versions boolean
@@ -71,6 +95,13 @@ DECLARE
     older bigint;
     problems bigint;
     marked bigint;
+    sis_table text;
+    at_load jsonb[];
+    recorded text[];
+    now_columns text[];
+    row_text text;
+    attendance_row text;
+    attendance_time_row text;
 BEGIN
     SELECT array_agg(DISTINCT l.sis_schema),
            count(*) FILTER (WHERE l.table_name = 'attendance'),
@@ -94,10 +125,42 @@ BEGIN
     sis := schemas[1];
     EXECUTE format('LOCK TABLE %I.attendance, %I.attendance_time IN SHARE ROW EXCLUSIVE MODE', sis, sis);
 
+    -- What each row's md5 is over: the whole row, or the columns the table had at the run's load.
+    FOREACH sis_table IN ARRAY ARRAY['attendance', 'attendance_time'] LOOP
+        SELECT array_agg(DISTINCT g.sis_columns -> sis_table) INTO at_load
+        FROM {schema}.load_log AS g
+        WHERE g.dag_id = run_dag_id AND g.run_id = run_run_id AND g.sis_columns IS NOT NULL;
+        SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO now_columns
+        FROM pg_attribute AS a
+        WHERE a.attrelid = format('%I.%I', sis, sis_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+        row_text := CASE sis_table WHEN 'attendance' THEN 'a' ELSE 't' END;
+        IF at_load IS NOT NULL THEN
+            IF cardinality(at_load) > 1 THEN
+                RAISE EXCEPTION 'X7: the loads of run % saw the table %.% with different columns; nothing was deleted',
+                    run_run_id, sis, sis_table;
+            END IF;
+            SELECT array_agg(e.column_name ORDER BY e.ordinal) INTO recorded
+            FROM jsonb_array_elements_text(at_load[1]) WITH ORDINALITY AS e (column_name, ordinal);
+            IF NOT recorded <@ now_columns THEN
+                RAISE EXCEPTION 'X7: the table %.% lost column(s) % since run % loaded; nothing was deleted',
+                    sis, sis_table, array(SELECT unnest(recorded) EXCEPT SELECT unnest(now_columns)), run_run_id;
+            END IF;
+            IF recorded <> now_columns THEN
+                SELECT 'ROW(' || string_agg(format('%I.%I', row_text, e.column_name), ', ' ORDER BY e.ordinal) || ')'
+                INTO row_text
+                FROM unnest(recorded) WITH ORDINALITY AS e (column_name, ordinal);
+            END IF;
+        END IF;
+        IF sis_table = 'attendance' THEN
+            attendance_row := row_text;
+        ELSE
+            attendance_time_row := row_text;
+        END IF;
+    END LOOP;
+
     EXECUTE format($check$
         WITH run_rows AS (
-            SELECT l.table_name, l.row_id, l.attendance_id, l.school_number, l.source_attendance_id, l.row_md5,
-                l.insert_xid
+            SELECT l.table_name, l.row_id, l.attendance_id, l.school_number, l.source_attendance_id, l.row_md5
             FROM {schema}.lineage AS l
             WHERE l.dag_id = $1 AND l.run_id = $2 AND l.rolled_back_at IS NULL
         ),
@@ -112,10 +175,8 @@ BEGIN
                     WHEN r.row_md5 IS NULL
                         THEN a.schoolid IS DISTINCT FROM r.school_number
                             OR a.parent_attendanceid IS DISTINCT FROM r.source_attendance_id
-                    ELSE md5(a::text) IS DISTINCT FROM r.row_md5
+                    ELSE md5(%2$s::text) IS DISTINCT FROM r.row_md5
                 END)
-                OR bool_or(r.insert_xid IS NOT NULL
-                    AND a.xmin::text::bigint <> r.insert_xid::text::bigint %% 4294967296)
         ),
         times AS (
             SELECT r.row_id
@@ -126,10 +187,8 @@ BEGIN
             HAVING count(t.id) <> 1
                 OR bool_or(CASE
                     WHEN r.row_md5 IS NULL THEN t.attendanceid IS DISTINCT FROM r.attendance_id
-                    ELSE md5(t::text) IS DISTINCT FROM r.row_md5
+                    ELSE md5(%3$s::text) IS DISTINCT FROM r.row_md5
                 END)
-                OR bool_or(r.insert_xid IS NOT NULL
-                    AND t.xmin::text::bigint <> r.insert_xid::text::bigint %% 4294967296)
         ),
         other_times AS (
             SELECT t.id
@@ -147,7 +206,7 @@ BEGIN
         )
         SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM times)
             + (SELECT count(*) FROM other_times) + (SELECT count(*) FROM built_on)
-    $check$, sis) INTO problems USING run_dag_id, run_run_id;
+    $check$, sis, attendance_row, attendance_time_row) INTO problems USING run_dag_id, run_run_id;
     IF problems > 0 THEN
         RAISE EXCEPTION 'X7: run % has % row(s) that are no longer as it inserted them, or that rows it did not insert refer to; nothing was deleted', run_run_id, problems;
     END IF;
