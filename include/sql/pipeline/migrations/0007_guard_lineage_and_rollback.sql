@@ -24,13 +24,16 @@ COMMENT ON COLUMN {schema}.lineage.row_ctid IS
 CREATE FUNCTION {schema}.check_new_lineage_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
 DECLARE
+    this_transaction xid8 := pg_current_xact_id();
+    -- What a row this transaction wrote holds in xmin: the low 32 bits of its id.
+    this_xmin xid := (pg_current_xact_id()::text::bigint % 4294967296)::text::xid;
     target record;
     forged bigint := 0;
     bad bigint;
 BEGIN
     SELECT count(*) INTO bad
     FROM added_rows AS n
-    WHERE n.insert_xid IS DISTINCT FROM pg_current_xact_id()
+    WHERE n.insert_xid IS DISTINCT FROM this_transaction
        OR n.row_md5 IS NULL
        OR n.row_ctid IS NULL
        OR n.table_name NOT IN ('attendance', 'attendance_time')
@@ -45,9 +48,9 @@ BEGIN
             FROM added_rows AS n
             LEFT JOIN %I.%I AS s ON s.ctid = n.row_ctid
             WHERE n.sis_schema = $1 AND n.table_name = $2
-              AND (s.id IS DISTINCT FROM n.row_id
-                   OR s.xmin::text::bigint <> pg_current_xact_id()::text::bigint %% 4294967296)
-        $check$, target.sis_schema, target.table_name) INTO bad USING target.sis_schema, target.table_name;
+              AND (s.id IS DISTINCT FROM n.row_id OR s.xmin IS DISTINCT FROM $3)
+        $check$, target.sis_schema, target.table_name)
+        INTO bad USING target.sis_schema, target.table_name, this_xmin;
         forged := forged + bad;
     END LOOP;
     IF forged > 0 THEN
