@@ -57,6 +57,8 @@ class SetupResult:
     migrations: list[str] = field(default_factory=list)
     sequences: list[str] = field(default_factory=list)
     password_set: bool = False
+    # Functions in the pipeline schema that another role made (never handed to the owner).
+    others_functions: list[str] = field(default_factory=list)
 
 
 def set_up(conn: psycopg.Connection, names: Names, login_password: str | None = None) -> SetupResult:
@@ -106,12 +108,25 @@ def set_up(conn: psycopg.Connection, names: Names, login_password: str | None = 
             {"pipeline_schema": names.pipeline_schema, "owner": names.owner},
         ).fetchall()
         for kind, name in handover:
-            # The object's name comes from the catalog, already quoted (format %I, regprocedure).
+            # The table's name comes from the catalog, already quoted (format %I).
             run(f"alter_{kind}_owner", object=sql.SQL(name))
             result.handed_over.append(name)
         run("set_role")
         result.migrations = store.migrate(conn, names.pipeline_schema)
         run("reset_role")
+        not_owned = conn.execute(
+            load_sql("roles/select_functions_not_owned"),
+            {"pipeline_schema": names.pipeline_schema, "owner": names.owner},
+        ).fetchall()
+        foreign = [f"{function} (owned by {owner})" for function, owner, ours in not_owned if ours]
+        if foreign:
+            # A function of the migrations' names that the owner does not own was made by someone else
+            # (before the migrations ran, say): it would run with whoever owns it. Nothing is changed.
+            raise ValueError(
+                f"the pipeline schema {names.pipeline_schema} has functions the migrations define but its owner "
+                f"{names.owner} does not own: {', '.join(foreign)}; a database administrator must look at them"
+            )
+        result.others_functions = [f"{function} (owned by {owner})" for function, owner, _ in not_owned]
 
         run("revoke_pipeline_schema_privileges")
         run("grant_pipeline_schema_privileges")
@@ -164,6 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("roles created: %s", ", ".join(result.created_roles) or "none (they exist)")
     log.info("objects handed to %s: %s", names.owner, ", ".join(result.handed_over) or "none")
     log.info("migrations applied as %s: %s", names.owner, ", ".join(result.migrations) or "none (up to date)")
+    if result.others_functions:
+        log.warning(
+            "functions in schema %s that the setup did not make and left to their owners (check them): %s",
+            names.pipeline_schema, ", ".join(result.others_functions),
+        )  # fmt: skip
     log.info(
         "%s may read the SIS, insert attendance (sequences %s) and append lineage; %s owns schema %s%s",
         names.role, ", ".join(result.sequences) or "none", names.owner, names.pipeline_schema,

@@ -50,6 +50,8 @@ SUMMARY_COUNTS = (
     "candidates",
     "inserted",
     "skipped_existing",
+    "skipped_source_changed",
+    "declined_by_database",
     "conflicts",
     "mismatches",
     "unscheduled",

@@ -20,14 +20,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge import end_of_term, sync
-from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER, LARGEST_SCHOOL_NUMBER
+from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER, FINISH_RUN_DAG_ID, LARGEST_SCHOOL_NUMBER
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger("attendance_bridge.finish_run")
 
-DAG_ID = "attendance_bridge_finish_run"
+DAG_ID = FINISH_RUN_DAG_ID
 PARAMETER_NAMES = ("school_number", "run_id")
 # The DAGs whose runs a finish can close: those that load records.
 LOADING_DAG_IDS = [sync.DAG_ID, end_of_term.DAG_ID]
@@ -163,8 +163,11 @@ def finish_run(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
             if finished.outcome == "finished"
             else f"run {run_id} of school {school_number} had already ended ({finished.status}); nothing was changed"
         )
+        # Its own row counts the run it closed, not that run's records (a sum over the run log must not
+        # count them twice); a load of the closed run that comes later refuses on it.
         store.finish_run(
-            conn, own_schema, run.dag_id, run.run_id, status="succeeded", counts=finished.counts,
+            conn, own_schema, run.dag_id, run.run_id, status="succeeded",
+            counts={"runs_finished": 1 if finished.outcome == "finished" else 0},
             message=what, school_number=school_number,
         )  # fmt: skip
     log.info("finish_run: %s", what)

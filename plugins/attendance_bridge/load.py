@@ -39,7 +39,7 @@ from psycopg.types.json import Jsonb
 from attendance_bridge.backup import BackupManifest, BackupNotVerified, require_own_transaction, verified_backup
 from attendance_bridge.frames import TABLE_COLUMNS
 from attendance_bridge.rules import RECORD_DTYPES
-from attendance_bridge.settings import MODE_DAILY, MODE_MEETING
+from attendance_bridge.settings import FINISH_RUN_DAG_ID, MODE_DAILY, MODE_MEETING
 from attendance_bridge.sql import load_sql
 
 # First key of the two-key advisory lock of a school's load; the second is the school number,
@@ -146,7 +146,10 @@ def load_records(
         conn.execute(load_sql("load/lock_school"), {"lock_class": LOAD_LOCK_CLASS, "school_number": school_number})
         manifest = verified_backup(conn, pipeline_schema, dag_id, run_id)
         _require_coverage(manifest, sis_schema, school_number, frame)
-        before = _one(conn, _statement("load/select_run_rows_in_sis", pipeline_schema, sis_schema), keys)
+        _require_not_finished(conn, pipeline_schema, keys)
+        before = {"attendance_rows": 0, "attendance_time_rows": 0}
+        if _one(conn, _statement("load/select_run_lineage_rows", pipeline_schema, sis_schema), keys)["has_rows"]:
+            before = _one(conn, _statement("load/select_run_rows_in_sis", pipeline_schema, sis_schema), keys)
         counts = {"inserted_attendance": 0, "inserted_attendance_time": 0, "to_insert": 0}
         counts |= {"skipped_source_changed": 0, "own_records": 0}
         changes: list[dict[str, Any]] = []
@@ -164,15 +167,17 @@ def load_records(
             }
             conn.execute(_statement("load/create_bridge_stale_sources", pipeline_schema, sis_schema), parameters)
             changes = _all(conn, _statement("load/select_stale_sources", pipeline_schema, sis_schema), parameters)
+            conn.execute(load_sql("load/create_bridge_own_records"))
+            if before["attendance_rows"]:
+                own = conn.execute(
+                    _statement("load/insert_bridge_own_records", pipeline_schema, sis_schema), parameters
+                )
+                counts["own_records"] = own.rowcount
             conn.execute(load_sql("load/create_bridge_inserted"))
             counts |= _one(conn, _statement("load/insert_attendance", pipeline_schema, sis_schema), parameters)
             conn.execute(load_sql("load/analyze_bridge_inserted"))
             counts |= _one(conn, _statement("load/insert_attendance_time", pipeline_schema, sis_schema), parameters)
             _check_counts(counts, school_number)
-            if before["attendance_rows"]:
-                counts["own_records"] = _one(
-                    conn, _statement("load/select_records_inserted_by_run", pipeline_schema, sis_schema), parameters
-                )["records"]
         result = LoadResult(
             inserted_attendance=before["attendance_rows"] + counts["inserted_attendance"],
             inserted_attendance_time=before["attendance_time_rows"] + counts["inserted_attendance_time"],
@@ -194,6 +199,22 @@ def load_records(
             {**keys, "counts": Jsonb(load_log_counts(result))},
         )
     return replace(result, seconds=round(time.perf_counter() - started, 3), loaded_at=logged["loaded_at"].isoformat())
+
+
+def _require_not_finished(conn: psycopg.Connection, pipeline_schema: str, keys: dict[str, Any]) -> None:
+    """A run attendance_bridge_finish_run closed (its process looked dead) does not load afterwards: that verdict stands."""
+    closed = _one(
+        conn,
+        _statement("load/select_run_finished_by_repair", pipeline_schema, keys["sis_schema_name"]),
+        {**keys, "finish_dag_id": FINISH_RUN_DAG_ID},
+    )
+    if closed is not None:
+        raise LoadRefused(
+            keys["school_number"],
+            f"run {keys['run_id']} was closed by {FINISH_RUN_DAG_ID} run {closed['finish_run_id']} at "
+            f"{closed['finished_at']:%Y-%m-%d %H:%M %Z} as {closed['status']} ({closed['message']}), because its process "
+            "looked ended; its load does not land after that. Start a new sync run",
+        )
 
 
 def load_log_counts(result: LoadResult) -> dict[str, int]:

@@ -69,6 +69,8 @@ SUMMARY_COUNT_LABELS = {
     "candidates": "Missing",
     "inserted": "Added",
     "skipped_existing": "Already there",
+    "skipped_source_changed": "Left out (source changed)",
+    "declined_by_database": "Not kept (database)",
     "conflicts": "Conflicts",
     "mismatches": "Mismatches",
     "unscheduled": "Unscheduled",

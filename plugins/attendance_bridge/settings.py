@@ -43,6 +43,9 @@ LARGEST_SCHOOL_NUMBER = 2**31 - 1
 FIRST_YEARID = 14
 YEARID_OFFSET = 1990  # yearid = first calendar year of the school year - 1990
 
+# The DAG that closes a sync run whose process ended (finish_run.py); the load reads its run log rows.
+FINISH_RUN_DAG_ID = "attendance_bridge_finish_run"
+
 # The pipeline's own tables (run log, lineage, backups) live in this schema of the SIS
 # database. The environment variable exists so tests can give each run its own schema.
 PIPELINE_SCHEMA = "attendance_bridge"

@@ -9,6 +9,7 @@ advisory lock so two workers that start at once do not race.
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections.abc import Mapping
 from datetime import date
@@ -25,6 +26,8 @@ from attendance_bridge.sql import load_sql
 MIGRATIONS_DIR = SQL_DIR / "pipeline" / "migrations"
 # First key of the two-key advisory locks the migrator takes; the second is the schema's hash.
 MIGRATION_LOCK_CLASS = zlib.crc32(b"attendance_bridge.migrate") & 0x7FFFFFFF
+# A pipeline schema name as the migrations can write it anywhere (identifiers, format() strings).
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RUN_FIELDS = (
     "school_number",
     "yearid",
@@ -58,6 +61,11 @@ def migrations() -> list[tuple[str, str]]:
 
 def migrate(conn: psycopg.Connection, schema: str = PIPELINE_SCHEMA) -> list[str]:
     """Bring ``schema`` up to date; return the names of the migrations applied now (none when current)."""
+    if not PLAIN_NAME.fullmatch(schema):
+        # Migration 0007's functions write the schema's name into format() strings and literals.
+        raise ValueError(
+            f"the pipeline schema's name {schema!r} must be letters, digits and underscores, not starting with a digit"
+        )
     pending = migrations()
     # The common case, every task start: a read, no DDL, no lock, no CREATE privilege needed.
     applied = _applied(conn, schema)

@@ -323,3 +323,125 @@ def test_x7_a_forged_lineage_row_cannot_drive_a_rollback(sandbox, sync_dag, roll
     assert state == "success", undone["message"]
     assert undone["deleted"]["attendance"] == synced["counts"]["inserted"]
     assert snapshot(sandbox) == before  # the teacher's record among everything else, untouched
+
+
+def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
+    sandbox, sync_dag, pipeline_login: PipelineLogin
+) -> None:
+    """Objects the login controls (a temporary view, tables in the pipeline schema) cannot lend it the owner's rights.
+
+    The login makes "attendance" tables whose reading or deleting would run its own code, and points
+    the lineage check, the lock function and the rollback function at them; each refuses first.
+    """
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    pipeline = sql.Identifier(sandbox.pipeline_schema)
+    before = snapshot(sandbox)
+    lineage_before = sandbox.q(
+        "SELECT count(*), md5(string_agg(l::text, '|' ORDER BY l::text)) FROM {pipeline}.lineage l"
+    )
+    teacher_delete = sql.SQL("DELETE FROM {}.attendance WHERE id = (SELECT min(id) FROM {}.attendance)").format(
+        sql.Identifier(sandbox.schema), sql.Identifier(sandbox.schema)
+    )
+    with login_connection(pipeline_login, autocommit=False) as conn:
+        # A function of the login's that would delete a teacher's record with whoever runs it.
+        conn.execute(
+            sql.SQL("CREATE FUNCTION pg_temp.evil() RETURNS bigint LANGUAGE sql AS {}").format(
+                sql.Literal(teacher_delete.as_string(conn) + " RETURNING id")
+            )
+        )
+        conn.execute("CREATE TEMPORARY VIEW attendance AS SELECT pg_temp.evil() AS id, '(0,1)'::tid AS ctid")
+        conn.execute("CREATE TEMPORARY VIEW attendance_time AS SELECT 1::bigint AS id")
+        temp_schema = conn.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").fetchone()[0]
+        conn.commit()
+        for schema_name in (temp_schema, "pg_temp", sandbox.pipeline_schema):
+            attempts = {
+                "lineage": sql.SQL(
+                    "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
+                    "attendance_id, source_attendance_id, row_md5, row_ctid) "
+                    "VALUES ('attendance_bridge_sync', 'forged', 100, %s, 'attendance', 1, 1, 1, 'x', '(0,1)')"
+                ).format(pipeline),
+                "lock": sql.SQL("SELECT {}.lock_sis_tables(%s, true)").format(pipeline),
+            }
+            for statement in attempts.values():
+                with pytest.raises(errors.InsufficientPrivilege, match="X7"):
+                    conn.execute(statement, [schema_name])
+                conn.rollback()
+        # Tables of its own in the pipeline schema (CREATE there is for its snapshot tables).
+        conn.execute(sql.SQL("CREATE TABLE {}.attendance (id bigint, schoolid bigint)").format(pipeline))
+        conn.execute(sql.SQL("CREATE TABLE {}.attendance_time (id bigint, attendanceid bigint)").format(pipeline))
+        conn.commit()
+    # A lineage row naming them can only have come from an older version (or an administrator): the
+    # rollback function refuses their schema even when told to accept older rows.
+    sandbox.q("ALTER TABLE {pipeline}.lineage DISABLE TRIGGER check_new_lineage_rows")
+    sandbox.q(
+        "INSERT INTO {pipeline}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
+        "attendance_id, source_attendance_id, row_md5) "
+        "VALUES ('attendance_bridge_sync', 'planted', 100, %(s)s, 'attendance', 1, 1, 1, 'x')",
+        s=sandbox.pipeline_schema,
+    )
+    sandbox.q("ALTER TABLE {pipeline}.lineage ENABLE TRIGGER check_new_lineage_rows")
+    with login_connection(pipeline_login) as conn, pytest.raises(errors.InsufficientPrivilege, match="X7"):
+        conn.execute(
+            sql.SQL("SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', 'planted', 'x', true)").format(
+                pipeline
+            )
+        )
+    sandbox.q("DELETE FROM {pipeline}.lineage WHERE run_id = 'planted'")
+    assert snapshot(sandbox) == before
+    assert sandbox.q("SELECT count(*), md5(string_agg(l::text, '|' ORDER BY l::text)) FROM {pipeline}.lineage l") == (
+        lineage_before
+    )
+
+
+def test_x7_a_made_up_fingerprint_or_column_list_is_refused(sandbox, sync_dag, pipeline_login: PipelineLogin) -> None:
+    """Lineage and load log rows must say what the database says: the row's md5 and the tables' columns."""
+    schema, pipeline = sql.Identifier(sandbox.schema), sql.Identifier(sandbox.pipeline_schema)
+    with login_connection(pipeline_login, autocommit=False) as conn:
+        # The login's own new row, with a fingerprint over its id only (which a later change would not alter).
+        with pytest.raises(errors.InsufficientPrivilege, match="lineage row"):
+            conn.execute(
+                sql.SQL(
+                    "WITH new_row AS (INSERT INTO {}.attendance AS a (studentid, schoolid, yearid, att_date, "
+                    "att_mode_code, parent_attendanceid) VALUES (1, 100, 35, '2025-09-02', 'ATT_ModeDaily', 0) "
+                    "RETURNING a.id, a.ctid, md5(ROW(a.id)::text) AS fingerprint) "
+                    "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
+                    "attendance_id, source_attendance_id, row_md5, row_ctid) SELECT 'attendance_bridge_sync', "
+                    "'forged', 100, %s, 'attendance', id, id, 0, fingerprint, ctid FROM new_row"
+                ).format(schema, pipeline),
+                [sandbox.schema],
+            )
+        conn.rollback()
+        with pytest.raises(errors.InsufficientPrivilege, match="columns"):
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.load_log (dag_id, run_id, school_number, sis_schema, counts, sis_columns) "
+                    """VALUES ('attendance_bridge_sync', 'forged', 100, %s, '{{}}', '{{"attendance": ["id"]}}')"""
+                ).format(pipeline),
+                [sandbox.schema],
+            )
+        conn.rollback()
+
+
+def test_the_setup_never_hands_the_owner_what_the_login_made(
+    sandbox, sis_server: SisConnection, pipeline_login: PipelineLogin
+) -> None:
+    """A function the login creates in its schema stays the login's after the setup runs again (sis-grants does, each start)."""
+    pipeline = sql.Identifier(sandbox.pipeline_schema)
+    with login_connection(pipeline_login) as conn:
+        conn.execute(
+            sql.SQL("CREATE FUNCTION {}.delete_any(bigint) RETURNS void LANGUAGE sql SECURITY DEFINER AS {}").format(
+                pipeline, sql.Literal(f"DELETE FROM {sandbox.schema}.attendance WHERE id = $1")
+            )
+        )
+    output = run_setup(sis_server, sandbox, pipeline_login)
+
+    [(owner,)] = sandbox.q(
+        "SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = %(s)s AND p.proname = 'delete_any'",
+        s=sandbox.pipeline_schema,
+    )
+    assert owner == pipeline_login.role
+    assert "delete_any(bigint)" in output  # reported for an administrator to look at
+    with login_connection(pipeline_login) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(sql.SQL("SELECT {}.delete_any(1)").format(pipeline))

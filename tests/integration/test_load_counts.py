@@ -98,3 +98,34 @@ def test_a_retry_after_a_commit_whose_answer_was_lost_reports_what_the_run_inser
     )
     assert [int(row[0]) for row in logged] == [len(run.records), 0]
     assert sync.SOURCE_CHANGES_FRAME not in run.load()["paths"]
+
+
+def test_a_retry_that_lands_what_the_first_try_could_not_counts_each_record_once(sandbox) -> None:
+    run = SchoolRun(sandbox, 100, MEETING_TO_DAILY, "second-try-lands-more")
+    run.back_up()
+    before = rows_before(sandbox)
+    drop_inserts(sandbox, "attendance", "NEW.att_mode_code = 'ATT_ModeDaily' AND NEW.studentid %% 3 = 0")
+    first = run.load()["load"]
+    assert first["declined_by_database"] > 0
+    sandbox.q("DROP TRIGGER drop_some ON {sis}.attendance")
+    # A clerk deletes one of the rows the first try inserted before the retry runs.
+    [(deleted,)] = sandbox.q(
+        "SELECT min(row_id) FROM {pipeline}.lineage WHERE run_id = %(r)s AND table_name = 'attendance'",
+        r=run.run.run_id,
+    )
+    sandbox.q("DELETE FROM {sis}.attendance_time WHERE attendanceid = %(id)s", id=deleted)
+    sandbox.q("DELETE FROM {sis}.attendance WHERE id = %(id)s", id=deleted)
+
+    retried = run.load()["load"]
+
+    landed = sandbox.q("SELECT count(*) FROM {sis}.attendance WHERE dcid > %(d)s", d=before["attendance"])[0][0]
+    assert retried["inserted_attendance"] == landed == len(run.records)
+    # Rows of the run still in the SIS from the first try (the clerk's delete not among them) ...
+    assert retried["inserted_before"] == first["inserted_attendance"] - 1
+    # ... and now what the trigger kept out and what the clerk deleted: every record counted once.
+    assert retried["inserted_now"] == first["declined_by_database"] + 1
+    assert (retried["skipped_existing"], retried["declined_by_database"], retried["skipped_source_changed"]) == (
+        0,
+        0,
+        0,
+    )

@@ -21,7 +21,7 @@ from attendance_bridge.staging import folder_name
 
 from tests.integration.conftest import parsed_dag
 from tests.integration.phases import run_phases
-from tests.integration.sync_sandbox import Sandbox, rows_before, run_report_folder, snapshot
+from tests.integration.sync_sandbox import Sandbox, run_report_folder, snapshot
 from tests.integration.test_rollback import run_rollback
 
 pytestmark = pytest.mark.integration
@@ -140,6 +140,7 @@ def test_a_report_that_cannot_be_written_after_a_load_names_its_path_and_the_run
     inserted = upstream["load_missing_records"]["load"]["inserted_attendance"]
     report_json = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.json"
     report_json.mkdir(parents=True)  # something in the way of the report file
+    landed = snapshot(sandbox)
 
     with pytest.raises(AirflowFailException, match=r"could not be written to .*report\.json \(IsADirectoryError"):
         sync.write_report(run, CONF, upstream)
@@ -147,5 +148,21 @@ def test_a_report_that_cannot_be_written_after_a_load_names_its_path_and_the_run
     row = run_log(sandbox, run.run_id)
     assert row["status"] == "succeeded" and row["counts"]["inserted"] == inserted
     assert row["report_path"] is None and str(report_json) in row["message"]
-    assert rows_before(sandbox)  # the SIS is as the load left it: nothing undone by a failed report
-    assert lineage_rows(sandbox, run.run_id) == inserted
+    # The SIS is as the load left it: nothing undone by a report that could not be written.
+    assert snapshot(sandbox) == landed and lineage_rows(sandbox, run.run_id) == inserted
+
+
+def test_a_load_that_comes_after_its_run_was_finished_does_not_land(sandbox) -> None:
+    """The finish DAG's verdict stands: a process that was not dead after all cannot load afterwards."""
+    run = sync.Run(sync.DAG_ID, "manual__not-dead-after-all", date(2026, 6, 6), "operator")
+    upstream = run_phases(run, CONF, until="back_up_school_records")
+    finish_dag = parsed_dag("attendance_bridge_finish_run")
+    finish_dag.test(run_conf={"school_number": 100, "run_id": run.run_id}, logical_date=datetime.now(UTC))
+    assert run_log(sandbox, run.run_id)["status"] == "failed"
+    before = snapshot(sandbox)
+
+    with pytest.raises(AirflowFailException, match="was closed by attendance_bridge_finish_run run .* Start a new"):
+        sync.load_missing_records(run, upstream["check_parameters"], upstream["compute_missing_records"])
+
+    assert snapshot(sandbox) == before and lineage_rows(sandbox, run.run_id) == 0
+    assert run_log(sandbox, run.run_id)["status"] == "failed"

@@ -6,9 +6,10 @@
 -- which the lineage's own check sees that this transaction inserted it) and the new Daily
 -- records with their keys, which get their attendance_time rows next (M3). The SIS table is not
 -- read a second time. No ON CONFLICT: the SIS has no unique constraints to conflict on.
--- Returns the counts, which the caller checks: every record is counted once, as left out (its
--- source changed), existing, inserted, or declined by the database (to_insert - inserted: a
--- trigger or rule on attendance that kept a row from landing).
+-- Returns the counts, which the caller checks: every record is counted once, as the run's own
+-- (bridge_own_records: an earlier try inserted it), left out (its source changed), existing,
+-- inserted, or declined by the database (to_insert - inserted: a trigger or rule on attendance
+-- that kept a row from landing).
 WITH to_insert AS MATERIALIZED (
     SELECT t.*
     FROM pg_temp.bridge_records AS t
@@ -69,4 +70,5 @@ SELECT
         SELECT count(*)
         FROM pg_temp.bridge_records AS t
         WHERE EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
+          AND NOT EXISTS (SELECT 1 FROM pg_temp.bridge_own_records AS o WHERE o.row_number = t.row_number)
     ) AS skipped_source_changed

@@ -6,7 +6,7 @@ SELECT
     (
         SELECT array_agg(DISTINCT g.sis_columns -> t.table_name)
         FROM {pipeline_schema}.load_log AS g
-        WHERE g.dag_id = %(dag_id)s AND g.run_id = %(run_id)s AND g.sis_columns IS NOT NULL
+        WHERE g.dag_id = %(dag_id)s AND g.run_id = %(run_id)s AND g.sis_columns ? t.table_name
     ) AS at_load,
     (
         SELECT array_agg(a.attname::text ORDER BY a.attnum)

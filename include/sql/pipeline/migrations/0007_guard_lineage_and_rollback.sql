@@ -16,11 +16,48 @@ COMMENT ON COLUMN {schema}.lineage.insert_xid IS
 COMMENT ON COLUMN {schema}.lineage.row_ctid IS
     'Where the SIS row was just after the insert (ctid); only for the check that the same transaction inserted it.';
 
+-- The SIS schema an owner's function works on must hold real SIS tables the caller cannot
+-- control: not a temporary schema, not this schema (the pipeline may create tables here), and
+-- attendance and attendance_time ordinary tables that the session's user neither owns nor may
+-- put triggers on (their triggers and rules would run with the owner's rights). A superuser or
+-- a member of this schema's owner (a development setup) could do anything anyway and is only held
+-- to the first two. Raises, naming the schema; called by the functions below, not granted to anyone.
+CREATE FUNCTION {schema}.require_sis_tables(sis_schema text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $function$
+DECLARE
+    trusted boolean;
+    controlled bigint;
+BEGIN
+    IF sis_schema IS NULL OR sis_schema ~ '^pg_(toast_)?temp' OR sis_schema IN ('pg_catalog', 'information_schema')
+       OR NOT EXISTS (SELECT 1 FROM pg_namespace AS n WHERE n.nspname = sis_schema)
+       OR (SELECT n.oid FROM pg_namespace AS n WHERE n.nspname = sis_schema) = '{schema}'::regnamespace::oid THEN
+        RAISE EXCEPTION 'X7: % is not a SIS schema the pipeline may work on', coalesce(sis_schema, 'NULL')
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT r.rolsuper OR pg_has_role(session_user, n.nspowner, 'MEMBER') INTO trusted
+    FROM pg_roles AS r, pg_namespace AS n
+    WHERE r.rolname = session_user AND n.oid = '{schema}'::regnamespace;
+    SELECT count(*) INTO controlled
+    FROM (VALUES ('attendance'), ('attendance_time')) AS t (table_name)
+    LEFT JOIN pg_class AS c
+      ON c.relname = t.table_name AND c.relnamespace = (SELECT n.oid FROM pg_namespace AS n WHERE n.nspname = sis_schema)
+    WHERE c.oid IS NULL
+       OR c.relkind NOT IN ('r', 'p')
+       OR (NOT coalesce(trusted, false)
+           AND (pg_has_role(session_user, c.relowner, 'MEMBER') OR has_table_privilege(session_user, c.oid, 'TRIGGER')));
+    IF controlled > 0 THEN
+        RAISE EXCEPTION 'X7: the attendance tables of schema % are not SIS tables the pipeline may work on', sis_schema
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$function$;
+
 -- A lineage row may only be added by the transaction that inserted the SIS row it names: that
--- row (found by its ctid) has the lineage row's id and was written by the current transaction
--- (its xmin), the lineage row has the row's md5 and is not marked rolled back. So a lineage row
--- can never name a teacher's record, or any row the pipeline did not just insert. Checked once
--- per statement, over the statement's new rows (a TID lookup each).
+-- row (found by its ctid) has the lineage row's id, was written by the current transaction (its
+-- xmin), and its text has the lineage row's md5; the lineage row is not marked rolled back, and
+-- its schema holds real SIS tables. So a lineage row can never name a teacher's record, or any
+-- row the pipeline did not just insert, nor carry a made-up fingerprint. Checked once per
+-- statement, over the statement's new rows (a TID lookup and an md5 each).
 CREATE FUNCTION {schema}.check_new_lineage_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
 DECLARE
@@ -43,12 +80,14 @@ BEGIN
     forged := forged + bad;
     FOR target IN SELECT DISTINCT n.sis_schema, n.table_name FROM added_rows AS n
                   WHERE n.table_name IN ('attendance', 'attendance_time') LOOP
+        PERFORM {schema}.require_sis_tables(target.sis_schema);
         EXECUTE format($check$
             SELECT count(*)
             FROM added_rows AS n
             LEFT JOIN %I.%I AS s ON s.ctid = n.row_ctid
             WHERE n.sis_schema = $1 AND n.table_name = $2
-              AND (s.id IS DISTINCT FROM n.row_id OR s.xmin IS DISTINCT FROM $3)
+              AND (s.id IS DISTINCT FROM n.row_id OR s.xmin IS DISTINCT FROM $3
+                   OR md5(s::text) IS DISTINCT FROM n.row_md5)
         $check$, target.sis_schema, target.table_name)
         INTO bad USING target.sis_schema, target.table_name, this_xmin;
         forged := forged + bad;
@@ -63,11 +102,40 @@ $function$;
 CREATE TRIGGER check_new_lineage_rows AFTER INSERT ON {schema}.lineage
     REFERENCING NEW TABLE AS added_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.check_new_lineage_rows();
 
+-- A load log row says which columns the SIS tables had (the rollback compares rows on them after
+-- a column was added): only what the catalog says now, of real SIS tables.
+CREATE FUNCTION {schema}.check_new_load_log_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
+DECLARE
+    target record;
+BEGIN
+    FOR target IN SELECT n.sis_schema, n.sis_columns FROM added_rows AS n LOOP
+        PERFORM {schema}.require_sis_tables(target.sis_schema);
+        IF target.sis_columns IS DISTINCT FROM (
+            SELECT jsonb_object_agg(t.table_name, (
+                SELECT jsonb_agg(a.attname ORDER BY a.attnum)
+                FROM pg_attribute AS a
+                WHERE a.attrelid = format('%I.%I', target.sis_schema, t.table_name)::regclass
+                  AND a.attnum > 0 AND NOT a.attisdropped
+            ))
+            FROM (VALUES ('attendance'), ('attendance_time')) AS t (table_name)
+        ) THEN
+            RAISE EXCEPTION 'X7: a load log row must name the SIS tables'' columns as they are'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$function$;
+CREATE TRIGGER check_new_load_log_rows AFTER INSERT ON {schema}.load_log
+    REFERENCING NEW TABLE AS added_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.check_new_load_log_rows();
+
 -- The load's and the rollback's hold on the SIS tables: other writers wait, readers go on. LOCK
 -- in this mode needs UPDATE, DELETE or TRUNCATE, which the pipeline's login does not have.
 CREATE FUNCTION {schema}.lock_sis_tables(sis_schema text, with_attendance_time boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $function$
 BEGIN
+    PERFORM {schema}.require_sis_tables(sis_schema);
     IF with_attendance_time THEN
         EXECUTE format('LOCK TABLE %I.attendance, %I.attendance_time IN SHARE ROW EXCLUSIVE MODE', sis_schema, sis_schema);
     ELSE
@@ -126,13 +194,14 @@ BEGIN
         RAISE EXCEPTION 'X7: run % has % row(s) loaded by an older version of attendance-bridge, whose lineage the database did not check; nothing was deleted', run_run_id, older;
     END IF;
     sis := schemas[1];
+    PERFORM {schema}.require_sis_tables(sis);
     EXECUTE format('LOCK TABLE %I.attendance, %I.attendance_time IN SHARE ROW EXCLUSIVE MODE', sis, sis);
 
     -- What each row's md5 is over: the whole row, or the columns the table had at the run's load.
     FOREACH sis_table IN ARRAY ARRAY['attendance', 'attendance_time'] LOOP
         SELECT array_agg(DISTINCT g.sis_columns -> sis_table) INTO at_load
         FROM {schema}.load_log AS g
-        WHERE g.dag_id = run_dag_id AND g.run_id = run_run_id AND g.sis_columns IS NOT NULL;
+        WHERE g.dag_id = run_dag_id AND g.run_id = run_run_id AND g.sis_columns ? sis_table;
         SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO now_columns
         FROM pg_attribute AS a
         WHERE a.attrelid = format('%I.%I', sis, sis_table)::regclass AND a.attnum > 0 AND NOT a.attisdropped;
@@ -264,6 +333,8 @@ END
 $function$;
 
 -- Functions are callable by everyone unless revoked; the setup grants them to the pipeline's role.
+REVOKE ALL ON FUNCTION {schema}.require_sis_tables(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {schema}.check_new_lineage_rows() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {schema}.check_new_load_log_rows() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {schema}.lock_sis_tables(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION {schema}.roll_back_run_rows(text, text, text, boolean) FROM PUBLIC;

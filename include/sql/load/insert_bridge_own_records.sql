@@ -1,9 +1,9 @@
--- X2, X7: how many of this load's records (their sources unchanged) already exist because this
--- same run inserted them earlier: they are the run's own rows, not records that "already existed".
-SELECT count(*) AS records
+-- X2, X7: the records of this load that already exist because this same run inserted them earlier
+-- (read before this load inserts anything, so its own new rows are not among them).
+INSERT INTO pg_temp.bridge_own_records (row_number)
+SELECT t.row_number
 FROM pg_temp.bridge_records AS t
-WHERE NOT EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
-  AND EXISTS (
+WHERE EXISTS (
     SELECT 1
     FROM {pipeline_schema}.lineage AS l
     JOIN {sis_schema}.attendance AS a ON a.id = l.row_id
@@ -17,4 +17,4 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t
       AND a.att_date = t.att_date
       AND a.att_mode_code = t.att_mode_code
       AND (t.att_mode_code = %(mode_daily)s OR (a.ccid = t.ccid AND a.periodid = t.periodid))
-  )
+)

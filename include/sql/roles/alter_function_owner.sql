@@ -1,1 +1,0 @@
-ALTER FUNCTION {object} OWNER TO {owner}
