@@ -173,7 +173,7 @@ def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], d
     run committed included); ``skipped_existing`` adds records that appeared between extract and
     load; ``skipped_source_changed`` (X7) and ``declined_by_database`` are the load's own: records
     left out because their source record changed after the extract, and records the database did
-    not keep. The two are shown only when a load ran.
+    not keep (0 on a dry run, which cannot know them).
     """
     if counts is None:
         return {}
@@ -181,9 +181,9 @@ def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], d
     merged["inserted"] = 0 if dry_run else int(loaded.get("inserted_attendance", 0))
     merged["inserted_attendance_time"] = 0 if dry_run else int(loaded.get("inserted_attendance_time", 0))
     merged["skipped_existing"] = int(counts.get("skipped_existing", 0)) + int(loaded.get("skipped_existing", 0))
-    if loaded:
-        merged["skipped_source_changed"] = int(loaded.get("skipped_source_changed", 0))
-        merged["declined_by_database"] = int(loaded.get("declined_by_database", 0))
+    # 0 on a dry run and before a load, so a dry run reports the same counts as a load (X8).
+    merged["skipped_source_changed"] = int(loaded.get("skipped_source_changed", 0))
+    merged["declined_by_database"] = int(loaded.get("declined_by_database", 0))
     return {name: merged[name] for name in REPORT_COUNTS if name in merged}
 
 
@@ -213,7 +213,9 @@ def load_warnings(loaded: Mapping[str, Any]) -> list[str]:
     before = int(loaded.get("inserted_before") or 0)
     if before:
         warnings.append(
-            f"{before} of the records added were inserted by an earlier try of this run whose commit went through "
-            "(its connection was lost before it could say so); they are counted once, as added."
+            f"{before} of the records added were already in the SIS, inserted by an earlier execution of this run "
+            "(a try whose commit went through although its connection was lost, or the same run cleared and run "
+            "again); they are the run's own, counted once as added (the rules count them among the records that "
+            "exist)."
         )
     return warnings

@@ -227,7 +227,11 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
             f"inserted {second['inserted']}, skipped_existing {second['skipped_existing']}"
         )
         assert second_reports[school]["status"] == "succeeded" and second_reports[school]["dry_run"] is False
-        assert second["candidates"] == second["inserted"] == engines_after[school]["candidates"] == 0
+        assert second["candidates"] == engines_after[school]["candidates"] == 0
+        # The run id's records are still in the SIS, so its report still says so (from its lineage), and a
+        # warning that an earlier execution of the run inserted them.
+        assert second["inserted"] == first["inserted"] == candidates[school]
+        assert any("earlier execution of this run" in warning for warning in second_reports[school]["warnings"])
         # The records the first run added are now among those that exist: skipped, as the engine says.
         assert second["skipped_existing"] == engines_after[school]["skipped_existing"]
         assert second["skipped_existing"] == first["skipped_existing"] + candidates[school]
