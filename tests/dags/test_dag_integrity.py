@@ -34,6 +34,32 @@ print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": {k: str(v) for k, v 
 """
 
 
+# Load Airflow's plugins in a fresh interpreter, as every Airflow process (each task included) does at
+# its start, and report which of the library's modules that imported (STYLE 16).
+PLUGINS_SCRIPT = """
+import json, sys
+from airflow import plugins_manager
+plugins_manager.ensure_plugins_loaded()
+library = sorted(name for name in sys.modules
+                 if name.split(".")[0] in ("attendance_bridge", "sync", "rules", "settings", "load", "demo_district"))
+print(json.dumps({"library": library, "pandas": "pandas" in sys.modules}))
+"""
+
+
+def test_airflow_s_plugin_loader_leaves_the_library_alone() -> None:
+    import os
+
+    environment = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")}
+    environment.pop("PYTHONPATH", None)  # only what the loader itself imports counts
+    finished = subprocess.run(
+        [sys.executable, "-c", PLUGINS_SCRIPT], capture_output=True, text=True, timeout=300, check=False,
+        env=environment,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    loaded = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert loaded == {"library": [], "pandas": False}
+
+
 @pytest.fixture(scope="module")
 def parsed() -> dict:
     """The DAG folder parsed in a fresh interpreter (see PARSE_SCRIPT)."""
