@@ -56,15 +56,9 @@ class Finished:
 
 def parse_request(conf: Mapping[str, Any]) -> tuple[int, str]:
     """(school, run id) from the conf, strictly: both are required, nothing else is known."""
-    from attendance_bridge.parameters import InvalidParameter
+    from attendance_bridge.parameters import InvalidParameter, refuse_unknown
 
-    unknown = sorted(set(conf) - set(PARAMETER_NAMES))
-    if unknown:
-        raise InvalidParameter(
-            unknown[0],
-            f"finishing a run does not know the parameter(s) {', '.join(map(repr, unknown))}; "
-            f"its parameters are {', '.join(PARAMETER_NAMES)}",
-        )
+    refuse_unknown(conf, PARAMETER_NAMES, "finishing a run")
     school, run_id = conf.get("school_number"), conf.get("run_id")
     if isinstance(school, bool) or not isinstance(school, int):
         raise InvalidParameter("school_number", f"must be a whole number, not {school!r}")
@@ -146,8 +140,9 @@ def finish(
 def finish_run(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     """The task: finish the run, write its report, and this run's own run log row; fails on a refusal."""
     from attendance_bridge import store
+    from attendance_bridge.report import plausible_school
 
-    school = _plausible(conf.get("school_number"))
+    school = plausible_school(conf.get("school_number"))
     with sync.phase("finish_run", run, school) as timing, sync.connect_sis() as conn:
         own_schema = sync.pipeline_schema()
         sync.open_run_log(conn, own_schema, run, school, conf)
@@ -202,9 +197,3 @@ def _write_sync_report(finished: Finished, own_schema: str) -> str | None:
     except Exception:  # the run log is the record; the report is a courtesy here
         log.exception("finish_run: the report of run %s could not be written", finished.run_id)
         return None
-
-
-def _plausible(value: Any) -> int | None:
-    from attendance_bridge.report import plausible_school
-
-    return plausible_school(value)

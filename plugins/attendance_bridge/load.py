@@ -117,6 +117,7 @@ class LoadResult:
     inserted_now: int = 0
     inserted_attendance_time_now: int = 0
     source_changes: list[dict[str, Any]] = field(default_factory=list)
+    source_changes_total: int = 0
     loaded_at: str | None = None
 
 
@@ -192,6 +193,7 @@ def load_records(
             inserted_now=counts["inserted_attendance"],
             inserted_attendance_time_now=counts["inserted_attendance_time"],
             source_changes=[_plain_change(change) for change in changes],
+            source_changes_total=changes[0]["total"] if changes else 0,
         )
         logged = _one(
             conn,
@@ -322,8 +324,10 @@ def _all(conn: psycopg.Connection, statement: sql.Composed, parameters: dict[str
 
 
 def _plain_change(row: dict[str, Any]) -> dict[str, Any]:
-    """A stale source's row as JSON-safe values (dates as ISO text)."""
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items()}
+    """A stale source's row (without the query's total) as JSON-safe values (dates as ISO text)."""
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in row.items() if key != "total"
+    }
 
 
 def _lock_attendance(conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, lock_timeout: str) -> None:

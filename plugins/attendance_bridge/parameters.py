@@ -7,7 +7,7 @@ everything is checked here, once, before a single SIS row is read for the run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,15 +57,21 @@ class RunParameters:
     dry_run: bool
 
 
-def parse_run_parameters(conf: Mapping[str, object]) -> RunParameters:
-    """Check a conf's keys and types and the rules that need no database (P1, P2 in part)."""
-    unknown = sorted(set(conf) - set(PARAMETER_NAMES))
+def refuse_unknown(conf: Mapping[str, object], known: Sequence[str], what: str) -> None:
+    """Refuse, by name, the keys of a conf that ``what`` does not know: Airflow accepts any key silently,
+    and a typo (``runid``) must never fall back to a default."""
+    unknown = sorted(set(conf) - set(known))
     if unknown:
         raise InvalidParameter(
             unknown[0],
-            f"this run does not know the parameter(s) {', '.join(map(repr, unknown))}; "
-            f"the parameters are {', '.join(PARAMETER_NAMES)}",
+            f"{what} does not know the parameter(s) {', '.join(map(repr, unknown))}; "
+            f"the parameters are {', '.join(known)}",
         )
+
+
+def parse_run_parameters(conf: Mapping[str, object]) -> RunParameters:
+    """Check a conf's keys and types and the rules that need no database (P1, P2 in part)."""
+    refuse_unknown(conf, PARAMETER_NAMES, "this run")
     school = _school_number(conf.get("school_number"))
     yearid = _yearid(conf.get("year"), school)
     start, end = _date("start_date", conf.get("start_date")), _date("end_date", conf.get("end_date"))

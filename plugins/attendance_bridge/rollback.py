@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge import end_of_term, sync
+from attendance_bridge.report import plausible_school
 from attendance_bridge.settings import DISTRICT_OFFICE_SCHOOL_NUMBER, LARGEST_SCHOOL_NUMBER
 
 if TYPE_CHECKING:
@@ -238,15 +239,9 @@ def _by_run(run_id: str | None) -> str:
 
 def parse_request(conf: Mapping[str, Any]) -> RollbackRequest:
     """The rollback's conf, strictly: a typo in ``run_id`` must never fall back to the latest run."""
-    from attendance_bridge.parameters import InvalidParameter
+    from attendance_bridge.parameters import InvalidParameter, refuse_unknown
 
-    unknown = sorted(set(conf) - set(PARAMETER_NAMES))
-    if unknown:
-        raise InvalidParameter(
-            unknown[0],
-            f"the rollback does not know the parameter(s) {', '.join(map(repr, unknown))}; "
-            f"its parameters are {', '.join(PARAMETER_NAMES)}",
-        )
+    refuse_unknown(conf, PARAMETER_NAMES, "the rollback")
     school = conf.get("school_number")
     if school is None:
         raise InvalidParameter("school_number", "is required (the school whose run is undone, e.g. 100)")
@@ -599,7 +594,7 @@ def plan_rollback(run: sync.Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     """Task 1: the sync run to undo and its rows checked against the SIS; refuses with the list of problems."""
     from attendance_bridge.staging import report_folder, write_json
 
-    school = _conf_school(conf)
+    school = plausible_school(conf.get("school_number"))
     with sync.phase("plan_rollback", run, school) as timing, sync.connect_sis() as conn:
         own_schema = sync.pipeline_schema()
         sync.open_run_log(conn, own_schema, run, school, conf)
@@ -669,7 +664,7 @@ def write_report(
 
     plan = upstream.get("plan_rollback") or {}
     done = upstream.get("roll_back") or {}
-    school = plan.get("school_number", _conf_school(conf))
+    school = plan.get("school_number", plausible_school(conf.get("school_number")))
     folder = report_folder(school, run.run_id)
     path = folder / REPORT_FILE
     plan_file = folder / PLAN_FILE
@@ -783,13 +778,6 @@ def _problems(refused: RollbackRefused) -> dict[str, Any]:
         "problems_total": refused.problems_total,
         "problems": [problem.as_dict() for problem in refused.problems],
     }
-
-
-def _conf_school(conf: Mapping[str, Any]) -> int | None:
-    """The conf's school number when it is a plausible one, for the run log and the report folder."""
-    from attendance_bridge.report import plausible_school
-
-    return plausible_school(conf.get("school_number"))
 
 
 def _plain(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from attendance_bridge.errors import PreconditionFailed
+from attendance_bridge.report import plausible_school
 from attendance_bridge.settings import (
     DAILY_TO_MEETING,
     DIRECTION_AUTO,
@@ -273,7 +274,7 @@ def check_parameters(run: Run, conf: Mapping[str, Any]) -> dict[str, Any]:
     """Task 1: the run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS."""
     from attendance_bridge.parameters import parse_run_parameters, school_and_range
 
-    school = _conf_school(conf)
+    school = plausible_school(conf.get("school_number"))
     with phase("check_parameters", run, school) as timing, connect_sis() as conn:
         schema, own_schema = sis_schema(conn), pipeline_schema()
         open_run_log(conn, own_schema, run, school, conf)
@@ -443,6 +444,7 @@ def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping
 
     from attendance_bridge.backup import BackupNotVerified
     from attendance_bridge.load import load_records
+    from attendance_bridge.report import load_warnings
     from attendance_bridge.staging import read_frame, staging_folder, write_frame
 
     school = checked["school_number"]
@@ -465,43 +467,18 @@ def load_missing_records(run: Run, checked: Mapping[str, Any], computed: Mapping
         if loaded.source_changes:
             folder = staging_folder(run.dag_id, run.run_id) / "load"
             folder.mkdir(parents=True, exist_ok=True)
-            changes = pd.DataFrame(loaded.source_changes).drop(columns="total")
+            changes = pd.DataFrame(loaded.source_changes)
             paths[SOURCE_CHANGES_FRAME] = write_frame(changes, folder / f"{SOURCE_CHANGES_FRAME}.parquet")
     result = _plain(asdict(loaded))
-    changes_total = loaded.source_changes[0]["total"] if loaded.source_changes else 0
-    result.pop("source_changes")
-    result["source_changes_total"] = changes_total
-    if loaded.skipped_source_changed:
-        log.warning(
-            "load_missing_records: X7: %d record(s) left out because %d source record(s) were deleted or changed "
-            "after the run read them (a rollback, or a correction in the SIS); run the sync again to build them "
-            "from the records as they are now",
-            loaded.skipped_source_changed, changes_total,
-        )  # fmt: skip
-    if loaded.declined_by_database:
-        log.warning(
-            "load_missing_records: the database did not keep %d of the records inserted (a trigger or rule on "
-            "attendance declined them); they are not in the SIS",
-            loaded.declined_by_database,
-        )
-    if loaded.inserted_before:
-        log.warning(
-            "load_missing_records: %d of the run's records were already in the SIS, inserted by an earlier try of "
-            "this run whose commit went through",
-            loaded.inserted_before,
-        )
+    result.pop("source_changes")  # staged above; XCom carries small things
+    # What the report warns about (records left out or not kept, an earlier try's rows), said in the task log too.
+    for warning in load_warnings(result):
+        log.warning("load_missing_records: %s", warning)
     log.info("load_missing_records: %s", result)
     return {"load": result, "paths": paths, "seconds": timing["seconds"]}
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _conf_school(conf: Mapping[str, Any]) -> int | None:
-    """The conf's school number when it is a plausible one, for the run log and report folder."""
-    from attendance_bridge.report import plausible_school
-
-    return plausible_school(conf.get("school_number"))
 
 
 def _scope(checked: Mapping[str, Any]) -> Any:
@@ -599,7 +576,7 @@ def write_report(
     from attendance_bridge.staging import report_folder, write_json
 
     checked = upstream.get("check_parameters") or {}
-    school = checked.get("school_number", _conf_school(conf))
+    school = checked.get("school_number", plausible_school(conf.get("school_number")))
     started = time.perf_counter()
     own_schema = checked.get("pipeline_schema") or pipeline_schema()
     upstream = dict(upstream)
