@@ -40,7 +40,7 @@ test-integration: setup browser  ## only the tests against a real PostgreSQL
 	$(BIN)/python -m pytest -m integration
 
 demo: setup  ## build the demo district in the embedded PostgreSQL and run the bridge on it
-	PYTHONPATH=plugins $(BIN)/python -m attendance_bridge.demo
+	PYTHONPATH=plugins $(BIN)/python -m attendance_bridge.dev.demo
 
 bench: setup  ## a large school end to end against an in-database SQL reference and the naive way (STUDENTS=2500)
 	PYTHONPATH=plugins:. $(BIN)/python bench/end_to_end.py --students $(STUDENTS)

@@ -12,7 +12,7 @@ bridge-period Meeting records for ``meeting_to_daily``). Then, for each case (sh
 in a fresh process so its peak memory is its own:
 
 1. the **pipeline**: every phase of ``attendance_bridge_sync`` through the code the DAG runs
-   (``sync.py``), on a copy of the template, in the DAG's order: the backup in a thread beside
+   (``attendance_bridge.tasks.sync``), on a copy of the template, in the DAG's order: the backup in a thread beside
    compute and candidates, the load after both; its time is the wall time of all of it;
 2. the **SQL reference** (``bench/sql_reference.py``): the same backup copy and the same
    records with ``INSERT ... SELECT`` and anti-joins inside PostgreSQL, on a second copy; the
@@ -44,7 +44,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from attendance_bridge.dag_wiring import SYNC_TASKS
+from attendance_bridge.catalog import SYNC_TASK_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHOOL, YEARID = 100, 35
@@ -52,7 +52,7 @@ YEAR_FIRST_DAY, YEAR_LAST_DAY = date(2025, 8, 18), date(2026, 6, 5)
 NAIVE_SAMPLE = 1000
 RESULTS = ROOT / "bench" / "results"
 # The pipeline's phases as the DAG runs them (write_report is timed apart: the reference has none).
-PHASES = SYNC_TASKS[:-1]
+PHASES = SYNC_TASK_IDS[:-1]
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,14 @@ def peak_mb() -> float:
 
 
 def connection_info() -> Any:
-    from attendance_bridge.embedded import sis_connection
+    from attendance_bridge.dev.embedded_postgres import sis_connection
 
     return sis_connection(ROOT / ".demo" / "bench-pgdata")
 
 
 def statement(name: str, **identifiers: str) -> Any:
     """A file of include/sql/ with its identifiers quoted."""
-    from attendance_bridge.sql import load_sql
+    from attendance_bridge.db.sql import load_sql
     from psycopg import sql
 
     return sql.SQL(load_sql(name)).format(**{key: sql.Identifier(value) for key, value in identifiers.items()})
@@ -97,7 +97,7 @@ def statement(name: str, **identifiers: str) -> Any:
 
 def copy_schema(conn: Any, source: str, target: str) -> float:
     """A new schema ``target`` with the SIS tables of ``source``, rows and ids included; seconds taken."""
-    from attendance_bridge.demo_district import SIS_TABLES, create_sis_schema
+    from attendance_bridge.dev.demo_district import SIS_TABLES, create_sis_schema
     from psycopg import sql
 
     started = time.perf_counter()
@@ -105,11 +105,11 @@ def copy_schema(conn: Any, source: str, target: str) -> float:
     create_sis_schema(conn, target)
     with conn.transaction():
         for table in SIS_TABLES:
-            conn.execute(statement("bench/copy_table", source=source, target=target, table_name=table))
-        identities = conn.execute(statement("bench/select_identity_columns"), {"schema": target}).fetchall()
+            conn.execute(statement("dev/bench/copy_table", source=source, target=target, table_name=table))
+        identities = conn.execute(statement("dev/bench/select_identity_columns"), {"schema": target}).fetchall()
         for table, column in identities:
             conn.execute(
-                statement("bench/set_identity_after_max", schema=target, table_name=table, column_name=column),
+                statement("dev/bench/set_identity_after_max", schema=target, table_name=table, column_name=column),
                 {"qualified_table": f'"{target}"."{table}"', "column_name": column},
             )
     # A copy as a district's database is: vacuumed (hint bits and visibility map set, so the first
@@ -129,8 +129,8 @@ def drop_schemas(conn: Any, *names: str) -> None:
 
 def build_templates(conn: Any, prefix: str, students: int) -> dict[str, Any]:
     """The three template schemas (exception, positive Daily, positive Meeting) and how they were built."""
-    from attendance_bridge.demo_district import create_sis_schema, generate_demo_district
-    from attendance_bridge.settings import MODE_DAILY, MODE_MEETING
+    from attendance_bridge.config import MODE_DAILY, MODE_MEETING
+    from attendance_bridge.dev.demo_district import create_sis_schema, generate_demo_district
     from psycopg import sql
 
     exception = f"{prefix}_exception"
@@ -143,8 +143,8 @@ def build_templates(conn: Any, prefix: str, students: int) -> dict[str, Any]:
     bounds = {"school_number": SCHOOL, "yearid": YEARID, "start_date": YEAR_FIRST_DAY, "end_date": YEAR_LAST_DAY}
     added = {}
     for shape, file, mode in (
-        ("positive_daily", "bench/insert_positive_daily_attendance", {"mode_daily": MODE_DAILY}),
-        ("positive_meeting", "bench/insert_positive_meeting_attendance", {"mode_meeting": MODE_MEETING}),
+        ("positive_daily", "dev/bench/insert_positive_daily_attendance", {"mode_daily": MODE_DAILY}),
+        ("positive_meeting", "dev/bench/insert_positive_meeting_attendance", {"mode_meeting": MODE_MEETING}),
     ):
         copy_schema(conn, exception, f"{prefix}_{shape}")
         added[shape] = conn.execute(statement(file, schema=f"{prefix}_{shape}"), {**bounds, **mode}).rowcount
@@ -170,11 +170,12 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
     from airflow.providers.postgres.hooks.postgres import PostgresHook  # noqa: F401
-    from attendance_bridge import sync
+    from attendance_bridge.tasks import sync, sync_report
+    from attendance_bridge.tasks.runtime import TaskRun
 
     imports = time.perf_counter() - import_started
 
-    from attendance_bridge.settings import (
+    from attendance_bridge.config import (
         PIPELINE_SCHEMA_ENV,
         REPORTS_BASE_ENV,
         SIS_CONN_ENV,
@@ -202,16 +203,16 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
         try:
             result["copy_seconds"] = round(copy_schema(conn, template, pipeline_copy), 2)
             copy_schema(conn, template, reference_copy)
-            conn.execute(statement("bench/create_schema", schema=scratch))
+            conn.execute(statement("dev/bench/create_schema", schema=scratch))
             after = {
-                name: conn.execute(statement("bench/select_max_attendance_dcid", schema=name)).fetchone()[0]
+                name: conn.execute(statement("dev/bench/select_max_attendance_dcid", schema=name)).fetchone()[0]
                 for name in (pipeline_copy, reference_copy)
             }
             # The copies' writes reach disk now, not in the middle of whichever side runs first.
             conn.execute("CHECKPOINT")
 
             # 1. The pipeline, phase by phase, as the DAG's tasks call it.
-            run = sync.Run("attendance_bridge_sync", f"bench__{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "bench")
+            run = TaskRun("attendance_bridge_sync", f"bench__{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "bench")
             conf = {
                 "school_number": SCHOOL, "year": YEARID, "direction": case.direction,
                 "absent_periods": case.absent_periods,
@@ -250,7 +251,7 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
             run_phase("load_missing_records")
             pipeline_seconds = time.perf_counter() - pipeline_started
             report_started = time.perf_counter()
-            report = sync.write_report(run, conf, upstream)
+            report = sync_report.write_report(run, conf, upstream)
             seconds["write_report"] = round(time.perf_counter() - report_started, 3)
             pipeline_peak = peak_mb()
             counts = upstream["compute_missing_records"]["counts"]
@@ -271,7 +272,9 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
 
             # The row-for-row check: the benchmark is only fair if both produced the same records.
             check = conn.execute(
-                statement("bench/select_records_differing", pipeline_copy=pipeline_copy, reference_copy=reference_copy),
+                statement(
+                    "dev/bench/select_records_differing", pipeline_copy=pipeline_copy, reference_copy=reference_copy
+                ),
                 {"pipeline_after": after[pipeline_copy], "reference_after": after[reference_copy]},
             ).fetchone()
             pipeline_rows, reference_rows, only_pipeline, only_reference = check
@@ -331,16 +334,16 @@ def naive_inserts(info: Any, schema: str, records_url: str) -> dict[str, Any]:
     """One INSERT (and one attendance_time INSERT for a Daily record) and one COMMIT per record, on a sample."""
     import pandas
     import psycopg
-    from attendance_bridge.settings import MODE_DAILY
-    from attendance_bridge.staging import read_frame
+    from attendance_bridge.config import MODE_DAILY
+    from attendance_bridge.reporting.run_folders import read_frame
 
     records = read_frame(records_url)
     if records.empty:
         return {"sample": 0, "seconds": 0.0, "seconds_per_record": 0.0}
     step = max(len(records) // NAIVE_SAMPLE, 1)
     sample = records.iloc[::step].head(NAIVE_SAMPLE)
-    insert_record = statement("bench/insert_one_attendance", schema=schema)
-    insert_time = statement("bench/insert_one_attendance_time", schema=schema)
+    insert_record = statement("dev/bench/insert_one_attendance", schema=schema)
+    insert_time = statement("dev/bench/insert_one_attendance_time", schema=schema)
     rows = [
         {key: (None if pandas.isna(value) else value) for key, value in row.items()}  # NaN/NA as NULL
         for row in sample.astype(object).to_dict("records")

@@ -2,10 +2,10 @@
 
 Issue 7 compares the pipeline with a reference that backs up one school's range (X6) and
 inserts, with ``INSERT ... SELECT`` and anti-joins, exactly the records the rules engine builds
-(SPEC 5, M1-M4 and D1-D6). The statements are in ``include/sql/bench/reference/``; this module
+(SPEC 5, M1-M4 and D1-D6). The statements are in ``include/sql/dev/bench/reference/``; this module
 runs them, each function in one transaction: the backup, and the build (the records into a
 temporary table), analyse and anti-join insert. It checks no precondition (P1-P6): the benchmark
-runs it on a district the pipeline has validated. ``tests/integration/test_sql_reference.py``
+runs it on a district the pipeline has validated. ``tests/dev/test_sql_reference.py``
 proves it lands the engine's records, row for row.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
-from attendance_bridge.settings import (
+from attendance_bridge.config import (
     ABSENT,
     ABSENT_PERIODS_OPTIONS,
     ALL_PERIODS,
@@ -23,7 +23,7 @@ from attendance_bridge.settings import (
     MODE_DAILY,
     MODE_MEETING,
 )
-from attendance_bridge.sql import load_sql
+from attendance_bridge.db.sql import load_sql
 from psycopg import sql
 
 BACKUP_STATEMENTS = (
@@ -41,8 +41,8 @@ RECORDS_STATEMENTS = ("drop_reference_records", "create_reference_records")
 
 
 def _statement(name: str, **identifiers: str) -> sql.Composed:
-    """``include/sql/bench/reference/<name>.sql`` with its schema placeholders quoted."""
-    return sql.SQL(load_sql(f"bench/reference/{name}")).format(
+    """``include/sql/dev/bench/reference/<name>.sql`` with its schema placeholders quoted."""
+    return sql.SQL(load_sql(f"dev/bench/reference/{name}")).format(
         **{placeholder: sql.Identifier(value) for placeholder, value in identifiers.items()}
     )
 

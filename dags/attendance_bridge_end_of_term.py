@@ -43,24 +43,24 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task, task_group
-from attendance_bridge import dag_wiring as wiring
-
-GROUP = "reconcile_school"
+from attendance_bridge import wiring
+from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SCHOOL_GROUP
+from attendance_bridge.config import district_timezone, end_of_term_mode
 
 
 @dag(
-    dag_id="attendance_bridge_end_of_term",
+    dag_id=END_OF_TERM_DAG_ID,
     dag_display_name="Attendance bridge end of term (every school)",
     description="Reconcile the Daily and Meeting records of every school whose term ended",
     doc_md=__doc__,
-    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=wiring.district_timezone()),
-    start_date=pendulum.datetime(2025, 1, 1, tz=wiring.district_timezone()),
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=district_timezone()),
+    start_date=pendulum.datetime(2025, 1, 1, tz=district_timezone()),
     catchup=False,
     max_active_runs=1,
     tags=["attendance", "attendance-bridge", "sis", "end-of-term"],
     params={
         "mode": Param(
-            wiring.end_of_term_mode(),
+            end_of_term_mode(),
             type="string",
             enum=["report", "apply"],
             values_display={
@@ -78,57 +78,11 @@ def attendance_bridge_end_of_term() -> None:
     def find_schools_to_reconcile() -> list[dict]:
         return wiring.find_schools_to_reconcile(get_current_context())
 
-    # Each school's tasks are labelled "school 100 (S1)" in the UI instead of a map index.
-    @task_group(group_id=GROUP, default_args={"map_index_template": "{{ school_label }}"})
+    # One sync per school: the sync DAG's tasks (declared once, in wiring.sync_tasks), labelled
+    # "school 100 (S1)" in the UI instead of a map index.
+    @task_group(group_id=SCHOOL_GROUP, default_args={"map_index_template": "{{ school_label }}"})
     def reconcile_school(school: dict) -> None:
-        @task
-        def check_parameters(school: dict) -> dict:
-            return wiring.check_parameters(get_current_context(), school)
-
-        @task
-        def extract_school_tables(school: dict, checked: dict) -> dict:
-            return wiring.phase("extract_school_tables", get_current_context(), checked, school=school)
-
-        @task
-        def validate_preconditions(school: dict, checked: dict, extracted: dict) -> dict:
-            return wiring.phase("validate_preconditions", get_current_context(), checked, extracted, school=school)
-
-        @task
-        def compute_missing_records(school: dict, checked: dict, extracted: dict, preconditions: dict) -> dict:
-            return wiring.phase(
-                "compute_missing_records", get_current_context(), checked, extracted, preconditions, school=school
-            )
-
-        @task
-        def validate_candidates(
-            school: dict, checked: dict, extracted: dict, computed: dict, preconditions: dict
-        ) -> dict:
-            return wiring.phase(
-                "validate_candidates", get_current_context(), checked, extracted, computed, preconditions,
-                school=school,
-            )  # fmt: skip
-
-        @task
-        def back_up_school_records(school: dict, checked: dict, preconditions: dict) -> dict:
-            return wiring.write_phase("back_up_school_records", get_current_context(), checked, school=school)
-
-        @task
-        def load_missing_records(school: dict, checked: dict, computed: dict, candidates: dict, backup: dict) -> dict:
-            return wiring.write_phase("load_missing_records", get_current_context(), checked, computed, school=school)
-
-        @task(trigger_rule="all_done", retries=0)
-        def write_report(school: dict) -> dict:
-            return wiring.write_report(get_current_context(), school, GROUP)
-
-        checked = check_parameters(school)
-        extracted = extract_school_tables(school, checked)
-        preconditions = validate_preconditions(school, checked, extracted)
-        computed = compute_missing_records(school, checked, extracted, preconditions)
-        candidates = validate_candidates(school, checked, extracted, computed, preconditions)
-        # As in attendance_bridge_sync: the backup runs beside compute and candidates.
-        backup = back_up_school_records(school, checked, preconditions)
-        loaded = load_missing_records(school, checked, computed, candidates, backup)
-        loaded >> write_report(school)
+        wiring.sync_tasks(school, SCHOOL_GROUP)
 
     @task(trigger_rule="all_done", retries=0)
     def write_district_summary(schools: list[dict]) -> dict:

@@ -24,8 +24,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.definitions.param import ParamsDict
-from attendance_bridge import dag_wiring as wiring
-from attendance_bridge import finish_run
+from attendance_bridge import wiring
+from attendance_bridge.catalog import FINISH_RUN_DAG_ID
 
 PARAMS = ParamsDict(
     {
@@ -45,7 +45,7 @@ PARAMS = ParamsDict(
 
 
 @dag(
-    dag_id=finish_run.DAG_ID,
+    dag_id=FINISH_RUN_DAG_ID,
     dag_display_name="Attendance bridge: finish a sync run whose process ended",
     description="Close the run log of a sync run whose process ended before it could, from its load log",
     doc_md=__doc__,
@@ -61,8 +61,7 @@ PARAMS = ParamsDict(
 def attendance_bridge_finish_run() -> None:
     @task
     def finish() -> dict:
-        context = get_current_context()
-        return finish_run.finish_run(wiring.run_of(context), dict(context["dag_run"].conf or {}))
+        return wiring.finish_run(get_current_context())
 
     finish()
 

@@ -42,8 +42,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.definitions.param import ParamsDict
-from attendance_bridge import dag_wiring as wiring
-from attendance_bridge import rollback
+from attendance_bridge import wiring
+from attendance_bridge.catalog import ROLLBACK_DAG_ID
 
 PARAMS = ParamsDict(
     {
@@ -80,7 +80,7 @@ PARAMS = ParamsDict(
 
 
 @dag(
-    dag_id=rollback.DAG_ID,
+    dag_id=ROLLBACK_DAG_ID,
     dag_display_name="Attendance bridge rollback (one sync run)",
     description="Undo one attendance bridge sync run: delete exactly the records it inserted",
     doc_md=__doc__,
@@ -96,12 +96,11 @@ PARAMS = ParamsDict(
 def attendance_bridge_rollback() -> None:
     @task
     def plan_rollback() -> dict:
-        context = get_current_context()
-        return wiring.rollback_task("plan_rollback", context, dict(context["dag_run"].conf or {}))
+        return wiring.plan_rollback(get_current_context())
 
     @task
     def roll_back(plan: dict) -> dict:
-        return wiring.rollback_task("roll_back", get_current_context(), plan)
+        return wiring.roll_back(get_current_context(), plan)
 
     @task(trigger_rule="all_done", retries=0)
     def write_report() -> dict:

@@ -47,9 +47,10 @@ with a list when any was changed since; see `docs/safety.md`.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Param, dag
 from airflow.sdk.definitions.param import ParamsDict
-from attendance_bridge import dag_wiring as wiring
+from attendance_bridge import wiring
+from attendance_bridge.catalog import SYNC_DAG_ID
 
 PARAMS = ParamsDict(
     {
@@ -116,7 +117,7 @@ PARAMS = ParamsDict(
 
 
 @dag(
-    dag_id="attendance_bridge_sync",
+    dag_id=SYNC_DAG_ID,
     dag_display_name="Attendance bridge sync (one school)",
     description="Rebuild one school's missing Daily or Meeting attendance records",
     doc_md=__doc__,
@@ -130,48 +131,7 @@ PARAMS = ParamsDict(
     render_template_as_native_obj=False,
 )
 def attendance_bridge_sync() -> None:
-    @task
-    def check_parameters() -> dict:
-        return wiring.check_parameters(get_current_context())
-
-    @task
-    def extract_school_tables(checked: dict) -> dict:
-        return wiring.phase("extract_school_tables", get_current_context(), checked)
-
-    @task
-    def validate_preconditions(checked: dict, extracted: dict) -> dict:
-        return wiring.phase("validate_preconditions", get_current_context(), checked, extracted)
-
-    @task
-    def compute_missing_records(checked: dict, extracted: dict, preconditions: dict) -> dict:
-        return wiring.phase("compute_missing_records", get_current_context(), checked, extracted, preconditions)
-
-    @task
-    def validate_candidates(checked: dict, extracted: dict, computed: dict, preconditions: dict) -> dict:
-        return wiring.phase("validate_candidates", get_current_context(), checked, extracted, computed, preconditions)
-
-    @task
-    def back_up_school_records(checked: dict, preconditions: dict) -> dict:
-        return wiring.write_phase("back_up_school_records", get_current_context(), checked)
-
-    @task
-    def load_missing_records(checked: dict, computed: dict, candidates: dict, backup: dict) -> dict:
-        return wiring.write_phase("load_missing_records", get_current_context(), checked, computed)
-
-    @task(trigger_rule="all_done", retries=0)
-    def write_report() -> dict:
-        return wiring.write_report(get_current_context())
-
-    checked = check_parameters()
-    extracted = extract_school_tables(checked)
-    preconditions = validate_preconditions(checked, extracted)
-    computed = compute_missing_records(checked, extracted, preconditions)
-    candidates = validate_candidates(checked, extracted, computed, preconditions)
-    # The backup needs only the preconditions (SPEC section 4: none is taken when they fail), so
-    # it runs while the records are computed and checked; the load waits for both.
-    backup = back_up_school_records(checked, preconditions)
-    loaded = load_missing_records(checked, computed, candidates, backup)
-    loaded >> write_report()
+    wiring.sync_tasks()
 
 
 attendance_bridge_sync()

@@ -1,9 +1,9 @@
 """Load the demo district into the deployment's stand-in SIS database, once (docker-compose.yml, sis-init).
 
 The service runs on every ``docker compose up``. The first time it builds the demo district in one
-transaction; afterwards it finds the SIS tables and changes nothing. ``demo_district``'s own
-command refuses a schema that already holds SIS tables with an error, which would fail the service
-the Airflow workers wait for, so the check comes first here.
+transaction; afterwards it finds the SIS tables and changes nothing. The command
+``python -m attendance_bridge.dev.demo_district`` refuses a schema that already holds SIS tables with an
+error, which would fail the service the Airflow workers wait for, so the check comes first here.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import os
 import sys
 
 import psycopg
-from attendance_bridge import demo_district
-from attendance_bridge.embedded import parse_airflow_connection
-from attendance_bridge.settings import DEFAULT_SIS_SCHEMA, SIS_CONN_ENV, SIS_SCHEMA_ENV
+from attendance_bridge.config import DEFAULT_SIS_SCHEMA, SIS_CONN_ENV, SIS_SCHEMA_ENV
+from attendance_bridge.dev import demo_district
+from attendance_bridge.dev.demo_district.__main__ import main as build_demo_district_command
+from attendance_bridge.dev.embedded_postgres import parse_airflow_connection
 
 STUDENTS_ENV = "DEMO_STUDENTS_PER_SCHOOL"
 
@@ -34,7 +35,7 @@ def main() -> int:
         )
         return 0
     students = os.environ.get(STUDENTS_ENV, "").strip() or "300"
-    return demo_district.main(["--schema", schema, "--students", students])
+    return build_demo_district_command(["--schema", schema, "--students", students])
 
 
 if __name__ == "__main__":

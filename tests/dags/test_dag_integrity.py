@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from attendance_bridge.dag_wiring import SYNC_TASKS
-from attendance_bridge.parameters import PARAMETER_NAMES
-from attendance_bridge.rollback import PARAMETER_NAMES as ROLLBACK_PARAMETER_NAMES
-from attendance_bridge.rollback import ROLLBACK_TASKS
+from attendance_bridge.catalog import ROLLBACK_TASK_IDS, SYNC_TASK_IDS
+from attendance_bridge.domain.request import PARAMETER_NAMES
+from attendance_bridge.domain.rollback_plan import PARAMETER_NAMES as ROLLBACK_PARAMETER_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
@@ -27,7 +26,9 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
-heavy = sorted(name for name in ("pandas", "psycopg", "great_expectations", "pyarrow", "attendance_bridge.rules")
+heavy = sorted(name for name in ("pandas", "psycopg", "great_expectations", "pyarrow", "attendance_bridge.domain.rules",
+                                 "attendance_bridge.tasks", "attendance_bridge.db", "attendance_bridge.checks",
+                                 "attendance_bridge.reporting", "attendance_bridge.dev")
                if name in sys.modules)
 print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": {k: str(v) for k, v in bag.import_errors.items()},
                   "heavy": heavy}))
@@ -41,7 +42,8 @@ import json, sys
 from airflow import plugins_manager
 plugins_manager.ensure_plugins_loaded()
 library = sorted(name for name in sys.modules
-                 if name.split(".")[0] in ("attendance_bridge", "sync", "rules", "settings", "load", "demo_district"))
+                 if name.split(".")[0] in ("attendance_bridge", "wiring", "catalog", "config", "errors", "domain", "checks",
+                                           "db", "reporting", "tasks", "dev", "sync", "rules", "load"))
 print(json.dumps({"library": library, "pandas": "pandas" in sys.modules}))
 """
 
@@ -139,26 +141,29 @@ def test_tasks_retry_transient_errors_and_the_report_never_retries(sync_dag) -> 
             assert task.retry_delay.total_seconds() > 0
 
 
+# The sync's graph, as README and the DAG's doc_md describe it: each task and its upstream tasks. Both the sync
+# DAG and each school's group of the end-of-term DAG run it (declared once, in wiring.sync_tasks).
+SYNC_GRAPH = {
+    "check_parameters": [],
+    "extract_school_tables": ["check_parameters"],
+    "validate_preconditions": ["check_parameters", "extract_school_tables"],
+    "compute_missing_records": ["check_parameters", "extract_school_tables", "validate_preconditions"],
+    "validate_candidates": [
+        "check_parameters", "compute_missing_records", "extract_school_tables", "validate_preconditions",
+    ],
+    "back_up_school_records": ["check_parameters", "validate_preconditions"],
+    "load_missing_records": [
+        "back_up_school_records", "check_parameters", "compute_missing_records", "validate_candidates",
+    ],
+    "write_report": ["load_missing_records"],
+}  # fmt: skip
+
+
 def test_the_task_graph_is_the_documented_one_the_backup_beside_compute_and_candidates(sync_dag) -> None:
-    assert sorted(sync_dag.task_ids) == sorted(SYNC_TASKS)
+    assert list(SYNC_GRAPH) == list(SYNC_TASK_IDS)
+    assert sorted(sync_dag.task_ids) == sorted(SYNC_TASK_IDS)
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in sync_dag.tasks}
-    assert upstream == {
-        "check_parameters": [],
-        "extract_school_tables": ["check_parameters"],
-        "validate_preconditions": ["check_parameters", "extract_school_tables"],
-        "compute_missing_records": ["check_parameters", "extract_school_tables", "validate_preconditions"],
-        "validate_candidates": [
-            "check_parameters", "compute_missing_records", "extract_school_tables", "validate_preconditions",
-        ],
-        "back_up_school_records": ["check_parameters", "validate_preconditions"],
-        "load_missing_records": [
-            "back_up_school_records",
-            "check_parameters",
-            "compute_missing_records",
-            "validate_candidates",
-        ],
-        "write_report": ["load_missing_records"],
-    }  # fmt: skip
+    assert upstream == SYNC_GRAPH
 
 
 def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -> None:
@@ -185,7 +190,7 @@ def test_the_rollback_dag_is_manual_tagged_documented_and_runs_one_at_a_time(rol
 
 
 def test_the_rollback_is_plan_then_delete_then_report(rollback_dag) -> None:
-    assert sorted(rollback_dag.task_ids) == sorted(ROLLBACK_TASKS)
+    assert sorted(rollback_dag.task_ids) == sorted(ROLLBACK_TASK_IDS)
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in rollback_dag.tasks}
     assert upstream == {"plan_rollback": [], "roll_back": ["plan_rollback"], "write_report": ["roll_back"]}
     for task in rollback_dag.tasks:
@@ -248,35 +253,30 @@ def test_the_end_of_term_mode_is_report_unless_the_district_chose_apply(end_of_t
 
 
 def test_the_district_s_choices_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from attendance_bridge import dag_wiring
+    from attendance_bridge import config
 
-    monkeypatch.setenv(dag_wiring.END_OF_TERM_MODE_ENV, " Apply ")
-    assert dag_wiring.end_of_term_mode() == "apply"
-    monkeypatch.setenv(dag_wiring.END_OF_TERM_MODE_ENV, "yes")
+    monkeypatch.setenv(config.END_OF_TERM_MODE_ENV, " Apply ")
+    assert config.end_of_term_mode() == "apply"
+    monkeypatch.setenv(config.END_OF_TERM_MODE_ENV, "yes")
     with pytest.raises(ValueError, match="ATTENDANCE_BRIDGE_END_OF_TERM_MODE must be one of report, apply"):
-        dag_wiring.end_of_term_mode()
-    monkeypatch.setenv(dag_wiring.TIMEZONE_ENV, "America/Chicago")
-    assert dag_wiring.district_timezone() == "America/Chicago"
-    monkeypatch.setenv(dag_wiring.TIMEZONE_ENV, "Central Time")
+        config.end_of_term_mode()
+    monkeypatch.setenv(config.TIMEZONE_ENV, "America/Chicago")
+    assert config.district_timezone() == "America/Chicago"
+    monkeypatch.setenv(config.TIMEZONE_ENV, "Central Time")
     with pytest.raises(ValueError, match="ATTENDANCE_BRIDGE_TIMEZONE must be an IANA timezone"):
-        dag_wiring.district_timezone()
+        config.district_timezone()
 
 
 def test_each_school_runs_the_sync_s_tasks_in_a_mapped_group_and_the_summary_waits_for_all(end_of_term_dag) -> None:
     group = "reconcile_school"
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in end_of_term_dag.tasks}
-    prefixed = {f"{group}.{task_id}" for task_id in SYNC_TASKS}
+    prefixed = {f"{group}.{task_id}" for task_id in SYNC_TASK_IDS}
     assert set(upstream) == {"find_schools_to_reconcile", "write_district_summary"} | prefixed
-    assert upstream[f"{group}.check_parameters"] == ["find_schools_to_reconcile"]
-    assert upstream[f"{group}.write_report"] == ["find_schools_to_reconcile", f"{group}.load_missing_records"]
-    # X6 and the candidate gate guard each school's load as in attendance_bridge_sync.
-    assert upstream[f"{group}.back_up_school_records"] == [
-        "find_schools_to_reconcile", f"{group}.check_parameters", f"{group}.validate_preconditions",
-    ]  # fmt: skip
-    assert upstream[f"{group}.load_missing_records"] == [
-        "find_schools_to_reconcile", f"{group}.back_up_school_records", f"{group}.check_parameters",
-        f"{group}.compute_missing_records", f"{group}.validate_candidates",
-    ]  # fmt: skip
+    # The sync's own graph inside the group, every task also after the plan that maps it (its school argument).
+    for task_id, before in SYNC_GRAPH.items():
+        assert upstream[f"{group}.{task_id}"] == sorted(
+            ["find_schools_to_reconcile", *(f"{group}.{b}" for b in before)]
+        )
     assert upstream["write_district_summary"] == ["find_schools_to_reconcile", f"{group}.write_report"]
     for task in end_of_term_dag.tasks:
         if task.task_id in prefixed:

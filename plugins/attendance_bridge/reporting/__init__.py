@@ -1,0 +1,1 @@
+"""The run folders, the run report (JSON), the pages and their publishing (SPEC section 6)."""

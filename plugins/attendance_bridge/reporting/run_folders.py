@@ -1,0 +1,281 @@
+"""Where a run keeps its files: Parquet frames between tasks, and the reports it leaves behind.
+
+Both bases are ``ObjectStoragePath`` URLs (``file://`` by default, ``s3://`` and friends when
+workers run on different machines), so tasks exchange paths through XCom, never frames.
+
+This module is the only one that knows the folder layout under the two bases:
+
+    <staging base>/<dag id>/<run id>/                 a run's Parquet frames (scratch)
+    <reports base>/index.html                         every run, newest first
+    <reports base>/school_<n>/<run id>/report.json    a run's report (sync or rollback), its page
+                                                      report.html, detail CSVs, validation results
+    <reports base>/no_school/<run id>/                a run refused before it had a school
+    <reports base>/district/<run id>/summary.json     an end-of-term run's district summary (+ .html)
+
+Every other module asks it for a folder, a file or a relative link.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from airflow.sdk import ObjectStoragePath
+
+from attendance_bridge.config import (
+    DEFAULT_REPORTS_BASE,
+    DEFAULT_STAGING_BASE,
+    REPORTS_BASE_ENV,
+    STAGING_BASE_ENV,
+)
+from attendance_bridge.errors import FolderUnavailable
+
+# Run ids carry ':' and '+' (manual__2026-11-28T19:30:00+00:00); object stores and shells
+# are happier without them.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+# The files of a run's report folder, and of the reports base.
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+INDEX_HTML = "index.html"
+# The district summaries' folder under the reports base, next to the schools' folders.
+SUMMARY_FOLDER = "district"
+SUMMARY_JSON = "summary.json"
+SUMMARY_HTML = "summary.html"
+# A run page's link to the index: a run folder is two levels below the base.
+INDEX_FROM_RUN_FOLDER = f"../../{INDEX_HTML}"
+
+
+def folder_name(text: str) -> str:
+    """A run id or DAG id as one safe path segment."""
+    return _UNSAFE.sub("_", text).strip("_") or "_"
+
+
+def _base(env: str, default: str) -> ObjectStoragePath:
+    return ObjectStoragePath(os.environ.get(env) or default)
+
+
+def reports_base() -> ObjectStoragePath:
+    """Where every report lives (``ATTENDANCE_BRIDGE_REPORTS`` or reports/); nothing is created."""
+    return _base(REPORTS_BASE_ENV, DEFAULT_REPORTS_BASE)
+
+
+def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
+    """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging)."""
+    folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / folder_name(dag_id) / folder_name(run_id)
+    return _made(folder, "staging folder", STAGING_BASE_ENV)
+
+
+# --------------------------------------------------------------------------- a run's report folder
+
+
+def school_folder_name(school_number: int | None) -> str:
+    """A school's folder under the reports base: ``school_<n>``, or ``no_school`` for a run refused before."""
+    return f"school_{school_number}" if school_number is not None else "no_school"
+
+
+def _run_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
+    return reports_base() / school_folder_name(school_number) / folder_name(run_id)
+
+
+def report_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
+    """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then run id; created."""
+    return _made(_run_folder(school_number, run_id), "report folder", REPORTS_BASE_ENV)
+
+
+def report_file(school_number: int | None, run_id: str) -> ObjectStoragePath:
+    """The run's ``report.json`` under the reports base (it may not exist; nothing is created)."""
+    return _run_folder(school_number, run_id) / REPORT_JSON
+
+
+def run_page_file(school_number: int | None, run_id: str) -> ObjectStoragePath:
+    """The run's ``report.html`` under the reports base (it may not exist; nothing is created)."""
+    return _run_folder(school_number, run_id) / REPORT_HTML
+
+
+def reports_base_of(folder: ObjectStoragePath) -> ObjectStoragePath:
+    """The reports base a run's report folder is in (``<base>/school_<n>/<run id>``)."""
+    return folder.parent.parent
+
+
+def sibling_run_folder(folder: ObjectStoragePath, run_id: str) -> ObjectStoragePath:
+    """Another run's report folder of the same school (a rollback's sync run, a sync run's rollback)."""
+    return folder.parent / folder_name(run_id)
+
+
+def sibling_report_files(folder: ObjectStoragePath) -> Iterable[ObjectStoragePath]:
+    """The ``report.json`` of every run of the folder's school, its own included."""
+    return folder.parent.glob(f"*/{REPORT_JSON}")
+
+
+def link_to_sibling_page(run_id: str) -> str:
+    """From a run page, the relative link to the page of another run of the same school."""
+    return f"../{folder_name(run_id)}/{REPORT_HTML}"
+
+
+# --------------------------------------------------------------------------- the reports base
+
+
+def report_files(base: ObjectStoragePath) -> list[ObjectStoragePath]:
+    """Every run's ``report.json`` under the base, in path order."""
+    if not base.exists():
+        return []
+    return sorted(base.glob(f"*/*/{REPORT_JSON}"), key=str)
+
+
+def run_folder_from_base(report: ObjectStoragePath) -> str:
+    """A ``report.json``'s folder relative to the reports base: ``school_<n>/<run id>`` (the index's links)."""
+    return f"{report.parent.parent.name}/{report.parent.name}"
+
+
+def index_url(report_url: str) -> str:
+    """The URL of the index of every run, from the URL of any run's ``report.json``."""
+    return report_url.rsplit("/", 3)[0] + "/" + INDEX_HTML
+
+
+def run_page_url(report_url: str) -> str:
+    """The URL of the page next to a run's ``report.json``."""
+    return report_url.rsplit("/", 1)[0] + "/" + REPORT_HTML
+
+
+# --------------------------------------------------------------------------- district summaries
+
+
+def district_summary_folder(run_id: str) -> ObjectStoragePath:
+    """An end-of-term run's district summary folder (``<reports base>/district/<run id>``); created."""
+    folder = reports_base() / SUMMARY_FOLDER / folder_name(run_id)
+    return _made(folder, "district summary folder", REPORTS_BASE_ENV)
+
+
+def district_summary_files(base: ObjectStoragePath) -> list[ObjectStoragePath]:
+    """Every district summary's ``summary.json`` under the reports base, in path order."""
+    folder = base / SUMMARY_FOLDER
+    return sorted(folder.glob(f"*/{SUMMARY_JSON}"), key=str) if folder.exists() else []
+
+
+def summary_page_from_base(summary: ObjectStoragePath) -> str:
+    """A ``summary.json``'s page relative to the reports base (the index's links)."""
+    return f"{SUMMARY_FOLDER}/{summary.parent.name}/{SUMMARY_HTML}"
+
+
+def run_page_from_summary(school_number: int | None, run_id: str) -> str:
+    """From a district summary page, the relative link to a school run's page."""
+    return f"../../{school_folder_name(school_number)}/{folder_name(run_id)}/{REPORT_HTML}"
+
+
+def _made(folder: ObjectStoragePath, what: str, setting: str) -> ObjectStoragePath:
+    """``folder``, created with its parents; a folder that cannot be made is refused in words."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+    except OSError as exc:
+        raise FolderUnavailable(what, folder, setting, exc) from exc
+    return folder
+
+
+# --------------------------------------------------------------------------- frames and documents
+
+
+def write_frame(frame: pd.DataFrame, path: ObjectStoragePath) -> str:
+    """Write ``frame`` as Parquet (dtypes kept) and return its URL for XCom."""
+    with path.open("wb") as handle:
+        frame.to_parquet(handle, index=False)
+    return str(path)
+
+
+def read_frame(url: str) -> pd.DataFrame:
+    """A frame written by ``write_frame``."""
+    with ObjectStoragePath(url).open("rb") as handle:
+        return pd.read_parquet(handle)
+
+
+def write_json(document: Any, path: ObjectStoragePath) -> str:
+    """Write a JSON document (dates and numpy numbers as text/plain numbers) and return its URL."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=_plain) + "\n")
+    return str(path)
+
+
+def read_json(url: str) -> Any:
+    """A JSON document written by ``write_json``."""
+    return json.loads(ObjectStoragePath(url).read_text())
+
+
+def _plain(value: Any) -> Any:
+    """json.dumps fallback: numpy scalars become numbers, everything else its text."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- local working copies
+
+# The protocols whose paths are folders of this machine.
+_LOCAL_PROTOCOLS = ("", "file", "local")
+
+
+def local_path(folder: ObjectStoragePath) -> Path | None:
+    """The folder as a local path when it is one (``file://``), else None."""
+    return Path(folder.path) if (folder.protocol or "") in _LOCAL_PROTOCOLS else None
+
+
+@contextmanager
+def local_working_copy(folder: ObjectStoragePath, names: Sequence[str]) -> Iterator[Path]:
+    """A local folder holding ``folder/<name>`` for each of ``names``, for tools that write files.
+
+    A ``file://`` folder is used in place. Any other (``s3://`` and friends) is copied into a
+    temporary local folder, and when the block ends without an exception those subfolders are
+    copied back, file by file, over what is there; the temporary folder is then removed.
+    """
+    local = local_path(folder)
+    if local is not None:
+        local.mkdir(parents=True, exist_ok=True)
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="attendance_bridge_") as scratch:
+        work = Path(scratch)
+        for name in names:
+            download_folder(folder / name, work / name)
+        yield work
+        for name in names:
+            upload_folder(work / name, folder / name)
+
+
+def download_folder(source: ObjectStoragePath, target: Path) -> int:
+    """Copy every file under ``source`` to the same place under ``target``; how many were copied."""
+    if not source.exists():
+        return 0
+    prefix = source.path.rstrip("/") + "/"
+    copied = 0
+    for item in source.rglob("*"):
+        if not item.is_file():
+            continue
+        local = target.joinpath(*item.path[len(prefix) :].split("/"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(item.read_bytes())
+        copied += 1
+    return copied
+
+
+def upload_folder(source: Path, target: ObjectStoragePath) -> int:
+    """Copy every file under the local ``source`` to the same place under ``target``; how many."""
+    if not source.is_dir():
+        return 0
+    copied = 0
+    for item in sorted(source.rglob("*")):
+        if not item.is_file():
+            continue
+        remote = target.joinpath(*item.relative_to(source).parts)
+        remote.parent.mkdir(parents=True, exist_ok=True)
+        remote.write_bytes(item.read_bytes())
+        copied += 1
+    return copied

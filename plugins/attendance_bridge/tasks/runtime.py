@@ -1,0 +1,125 @@
+"""What every task of the three DAGs shares: the run it belongs to, and the failure policy.
+
+``guarded_phase`` wraps a task's work: it times and logs it, and decides what a failure means.
+A refusal (``errors.Refusal``: a bad parameter, a failed precondition or candidate check, a
+backup that does not verify, ...) and any other error that retrying cannot cure fail the task
+at once, with the message recorded in the run log for the report; a transient database error
+(a dropped connection, a database that cannot be reached, a serialisation failure) is raised as
+is, so Airflow retries the task, except on the task's last try, where it fails the task with a
+message that says what happened in words (which database, how many attempts).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from airflow.sdk.exceptions import AirflowFailException
+
+from attendance_bridge.config import pipeline_schema
+from attendance_bridge.db import migrations, run_log
+from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
+from attendance_bridge.errors import Refusal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """One try of one task: the Airflow run it belongs to, and which try it is."""
+
+    dag_id: str
+    run_id: str
+    logical_date: date
+    triggered_by: str | None = None
+    # This task's try in its current round of tries, and how many tries the round has
+    # (None when not known, e.g. a phase called outside Airflow: it then never counts as last).
+    attempt: int = 1
+    attempts: int | None = None
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether Airflow will not retry this try when it fails."""
+        return self.attempts is not None and self.attempt >= self.attempts
+
+
+@contextmanager
+def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> Iterator[dict[str, float]]:
+    """Time and log one phase; turn errors that retries cannot cure into a recorded refusal.
+
+    A transient database error is raised as is while Airflow has tries left (the run log is
+    left alone: the next try may well succeed); on the last try it becomes the run's failure,
+    recorded and raised as ``AirflowFailException`` with the number of attempts.
+    """
+
+    timing: dict[str, float] = {}
+    started = time.perf_counter()
+    attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts is not None else ""
+    log.info("%s: starting (run %s, school %s%s)", name, run.run_id, school_number, attempt)
+    try:
+        yield timing
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        if is_transient(exc):
+            what, unreachable = describe_transient(exc)
+            if not run.last_attempt:
+                log.warning("%s%s: %s after %.2f s; Airflow retries the task", name, attempt, what, seconds)
+                raise
+            message = _gave_up(name, run, what, unreachable)
+            log.error("%s", message)
+            _record_message(run, message)
+            raise AirflowFailException(message) from exc
+
+        message = str(exc) if isinstance(exc, Refusal) else f"{name} stopped on an unexpected error: {exc!r}"
+        log.error("%s: refused after %.2f s: %s", name, seconds, message)
+        _record_message(run, message)
+        # AirflowFailException: the task fails now, without its retries.
+        raise AirflowFailException(message) from exc
+    timing["seconds"] = round(time.perf_counter() - started, 3)
+    log.info("%s: done in %.2f s", name, timing["seconds"])
+
+
+def _gave_up(name: str, run: TaskRun, what: str, unreachable: bool) -> str:
+    """The message of a transient error on a task's last try: no retry follows."""
+    tries = f"all {run.attempts} attempts" if run.attempts and run.attempts > 1 else "its only attempt"
+    advice = (
+        "Check that the SIS database server is running and that the Airflow workers can reach it, "
+        "then run the sync again."
+        if unreachable
+        else "Run the sync again when the database is less busy."
+    )
+    return f"{name} failed on {tries}: {what}. {advice}"
+
+
+def _record_message(run: TaskRun, message: str) -> None:
+    """Keep a phase's failure in the run log so the report can say why (best effort)."""
+    try:
+        with connect_sis() as conn:
+            run_log.record_message(conn, pipeline_schema(), run.dag_id, run.run_id, message)
+    except Exception as exc:  # the database may be what failed; the task log and the report have it
+        if not is_transient(exc):
+            log.warning("could not record the failure in the run log", exc_info=True)
+        else:
+            log.warning("could not record the failure in the run log: %s", describe_transient(exc)[0])
+
+
+def open_run_log(
+    conn: psycopg.Connection, own_schema: str, run: TaskRun, school: int | None, conf: Mapping[str, Any]
+) -> None:
+    """The run's log row, migrated and written first, so even a refused conf leaves a trace for the auditor."""
+    migrations.migrate(conn, own_schema)
+    run_log.start_run(
+        conn, own_schema, run.dag_id, run.run_id,
+        school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
+    )  # fmt: skip
+
+
+def plain(document: dict[str, Any]) -> dict[str, Any]:
+    """Dates and datetimes as ISO text, so the value is XCom- and JSON-safe."""
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in document.items()}

@@ -1,0 +1,262 @@
+"""The tasks of a sync, one function per task of ``catalog.SYNC_TASKS`` but the report (``tasks.sync_report``).
+
+Each takes the run (``TaskRun``) and what earlier tasks returned through XCom, does its work
+against the SIS database and the run's staging folder, logs its time and row counts, and
+returns small values again: paths, counts, ids. The first returns the run's ``RunScope``; every
+later task reads it back with ``RunScope.from_xcom``. ``guarded_phase`` decides what a failure
+means (``tasks.runtime``). The sync DAG and the end-of-term DAG's school group call these same
+functions (``wiring.sync_tasks``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from typing import Any
+
+import pandas as pd
+
+from attendance_bridge import checks
+from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, SOURCE_CHANGES_TABLE
+from attendance_bridge.config import DAILY_TO_MEETING, DIRECTION_AUTO, MEETING_TO_DAILY, pipeline_schema
+from attendance_bridge.db.backup import take_backup
+from attendance_bridge.db.connection import connect_sis, sis_schema
+from attendance_bridge.db.extract import PREFS_COLUMNS, read_prefs, read_school_frames
+from attendance_bridge.db.load import load_records
+from attendance_bridge.db.lookups import school_and_range
+from attendance_bridge.domain.frames import RECORD_DTYPES, SchoolFrames, source_records
+from attendance_bridge.domain.request import RunScope, parse_run_parameters
+from attendance_bridge.domain.rules import bridge_records
+from attendance_bridge.domain.task_results import (
+    BackedUp,
+    CandidatesChecked,
+    Computed,
+    Extracted,
+    Loaded,
+    PreconditionsChecked,
+)
+from attendance_bridge.errors import BackupNotVerified, PreconditionFailed
+from attendance_bridge.reporting.run_folders import (
+    local_working_copy,
+    read_frame,
+    report_folder,
+    staging_folder,
+    write_frame,
+    write_json,
+)
+from attendance_bridge.reporting.run_report import load_warnings, plausible_school
+from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log, plain
+
+log = logging.getLogger(__name__)
+
+# The frames the extract task stages: the rules' nine tables and the school's settings.
+PREFS_FRAME = "prefs"
+# What the compute task stages besides the records: their source records as read (for the load)
+# and the report's detail tables (catalog.COMPUTED_DETAIL_TABLES).
+SOURCES_FRAME = "sources"
+
+
+def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS: the run's scope."""
+    school = plausible_school(conf.get("school_number"))
+    with guarded_phase("check_parameters", run, school) as timing, connect_sis() as conn:
+        schema, own_schema = sis_schema(conn), pipeline_schema()
+        open_run_log(conn, own_schema, run, school, conf)
+        parameters = parse_run_parameters(conf)
+        yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
+    scope = RunScope(
+        school_number=parameters.school_number,
+        yearid=yearid,
+        start_date=start,
+        end_date=end,
+        requested_direction=parameters.direction,
+        absent_periods=parameters.absent_periods,
+        dry_run=parameters.dry_run,
+        sis_schema=schema,
+        pipeline_schema=own_schema,
+    )
+    checked = scope.to_xcom() | {"seconds": timing["seconds"]}
+    log.info("check_parameters: %s", checked)
+    return checked
+
+
+def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str, Any]:
+    """One school's tables for the range, bounded by school and dates, staged as Parquet."""
+    scope = RunScope.from_xcom(checked)
+    with guarded_phase("extract_school_tables", run, scope.school_number) as timing:
+        folder = staging_folder(run.dag_id, run.run_id) / "extract"
+        folder.mkdir(parents=True, exist_ok=True)
+        with connect_sis() as conn:
+            frames = read_school_frames(conn, scope.sis_schema, scope)
+            prefs = read_prefs(conn, scope.sis_schema, scope)
+        tables = {**{field.name: getattr(frames, field.name) for field in fields(frames)}, PREFS_FRAME: prefs}
+        paths = {name: write_frame(frame, folder / f"{name}.parquet") for name, frame in tables.items()}
+        rows = {name: len(frame) for name, frame in tables.items()}
+    log.info("extract_school_tables: rows per table %s", rows)
+    return Extracted(paths, rows, timing["seconds"]).to_xcom()
+
+
+def validate_preconditions(run: TaskRun, checked: Mapping[str, Any], extracted: Mapping[str, Any]) -> dict[str, Any]:
+    """P3-P6 and the data-quality checks with Great Expectations; P3 resolves ``auto``."""
+    scope = RunScope.from_xcom(checked)
+    school = scope.school_number
+    with guarded_phase("validate_preconditions", run, school) as timing:
+        frames, prefs = staged_frames(Extracted.from_xcom(extracted))
+        folder = report_folder(school, run.run_id)
+        # The run's GX store and Data Docs site live in its report folder (see docs/decisions.md).
+        with local_working_copy(folder, (checks.GX_STORE_FOLDER, checks.DATA_DOCS_FOLDER)) as docs:
+            outcome = checks.validate_preconditions(
+                frames, prefs, school, scope.start_date, scope.end_date, run.run_id, docs_folder=docs
+            )
+        results_path = write_json(outcome.results, folder / "preconditions_validation.json")
+        data_docs_path = str(folder / checks.DATA_DOCS_FOLDER / "index.html")
+        log.info(
+            "validate_preconditions: Great Expectations Data Docs of the run (rendered by write_report): %s",
+            data_docs_path,
+        )
+        results = [asdict(check) for check in outcome.checks]
+        _log_checks("validate_preconditions", outcome)
+        outcome.raise_for_failure(school)
+        auto_direction = checks.recording_direction(prefs)
+        requested = scope.requested_direction
+        direction = auto_direction if requested == DIRECTION_AUTO else requested
+        if direction not in (MEETING_TO_DAILY, DAILY_TO_MEETING):  # P3 passed, so this cannot happen
+            raise PreconditionFailed("P3", school, "the school's current recording method could not be read")
+    if requested != DIRECTION_AUTO and requested != auto_direction:
+        log.warning(
+            "validate_preconditions: direction %s was asked for; the school's current method implies %s (P3)",
+            requested,
+            auto_direction,
+        )
+    return PreconditionsChecked(
+        direction, auto_direction, results, results_path, data_docs_path, timing["seconds"]
+    ).to_xcom()
+
+
+def compute_missing_records(
+    run: TaskRun, checked: Mapping[str, Any], extracted: Mapping[str, Any], preconditions: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The rules of SPEC section 5 over the staged frames; the records staged as Parquet."""
+    request = RunScope.from_xcom(checked).bridge_request(PreconditionsChecked.from_xcom(preconditions).direction)
+    with guarded_phase("compute_missing_records", run, request.school_number) as timing:
+        frames, _ = staged_frames(Extracted.from_xcom(extracted))
+        result = bridge_records(frames, request)
+        folder = staging_folder(run.dag_id, run.run_id) / "compute"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"records": write_frame(result.records, folder / "records.parquet")}
+        # The load checks each record's source against the SIS before it inserts it (X7).
+        paths[SOURCES_FRAME] = write_frame(
+            source_records(frames.attendance, result.records), folder / "sources.parquet"
+        )
+        paths |= {
+            name: write_frame(getattr(result, name), folder / f"{name}.parquet") for name in COMPUTED_DETAIL_TABLES
+        }
+    log.info("compute_missing_records: %s %s", request.direction, result.counts)
+    return Computed(paths, dict(result.counts), timing["seconds"]).to_xcom()
+
+
+def validate_candidates(
+    run: TaskRun, checked: Mapping[str, Any], extracted: Mapping[str, Any], computed: Mapping[str, Any],
+    preconditions: Mapping[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """The records to insert have unique keys, existing foreign keys, and none is in the SIS."""
+    school = RunScope.from_xcom(checked).school_number
+    with guarded_phase("validate_candidates", run, school) as timing:
+        frames, _ = staged_frames(Extracted.from_xcom(extracted))
+        records = staged_records(Computed.from_xcom(computed).paths["records"])
+        folder = report_folder(school, run.run_id)
+        # The store holds the preconditions' results too, so the rebuilt site lists both gates.
+        with local_working_copy(folder, (checks.GX_STORE_FOLDER, checks.DATA_DOCS_FOLDER)) as docs:
+            outcome = checks.validate_candidates(
+                records,
+                frames,
+                PreconditionsChecked.from_xcom(preconditions).direction,
+                run.run_id,
+                school_number=school,
+                docs_folder=docs,
+            )
+        results_path = write_json(outcome.results, folder / "candidates_validation.json")
+        data_docs_path = str(folder / checks.DATA_DOCS_FOLDER / "index.html")
+        log.info(
+            "validate_candidates: Great Expectations Data Docs of the run (rendered by write_report): %s",
+            data_docs_path,
+        )
+        _log_checks("validate_candidates", outcome)
+        outcome.raise_for_failure(school)
+    results = [asdict(check) for check in outcome.checks]
+    return CandidatesChecked(results, results_path, data_docs_path, len(records), timing["seconds"]).to_xcom()
+
+
+def back_up_school_records(run: TaskRun, checked: Mapping[str, Any]) -> dict[str, Any]:
+    """X6: snapshot the school's attendance of the range, both modes, and verify it."""
+    scope = RunScope.from_xcom(checked)
+    with guarded_phase("back_up_school_records", run, scope.school_number) as timing, connect_sis() as conn:
+        manifest = take_backup(
+            conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, scope.school_number,
+            scope.start_date, scope.end_date,
+        )  # fmt: skip
+    backup = plain(asdict(manifest))
+    log.info("back_up_school_records: %s", backup)
+    return BackedUp(backup, timing["seconds"]).to_xcom()
+
+
+def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
+    """X1, X2, X4, X5, X7: one transaction under the school's lock, after a verified backup.
+
+    Records whose source record was deleted or changed after the extract are left out (X7); they
+    are counted, logged with a warning, and listed in ``source_changes.parquet`` for the report.
+    """
+    scope = RunScope.from_xcom(checked)
+    school = scope.school_number
+    with guarded_phase("load_missing_records", run, school) as timing:
+        staged = Computed.from_xcom(computed).paths
+        records = staged_records(staged["records"])
+        source_path = staged.get(SOURCES_FRAME)
+        sources = read_frame(source_path) if source_path else None
+        with connect_sis() as conn:
+            try:
+                loaded = load_records(
+                    conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, school, records, sources
+                )
+            except BackupNotVerified as exc:
+                if exc.school_number is not None:
+                    raise
+                # No backup row to read the school from: the refusal names the run's school.
+                raise BackupNotVerified(school, exc.run_id, exc.detail) from exc
+        paths = {}
+        if loaded.source_changes:
+            folder = staging_folder(run.dag_id, run.run_id) / "load"
+            folder.mkdir(parents=True, exist_ok=True)
+            changes = pd.DataFrame(loaded.source_changes)
+            paths[SOURCE_CHANGES_TABLE] = write_frame(changes, folder / f"{SOURCE_CHANGES_TABLE}.parquet")
+    result = plain(asdict(loaded))
+    result.pop("source_changes")  # staged above; XCom carries small things
+    # What the report warns about (records left out or not kept, an earlier try's rows), said in the task log too.
+    for warning in load_warnings(result):
+        log.warning("load_missing_records: %s", warning)
+    log.info("load_missing_records: %s", result)
+    return Loaded(result, paths, timing["seconds"]).to_xcom()
+
+
+def staged_frames(extracted: Extracted) -> tuple[SchoolFrames, pd.DataFrame]:
+    """The extract task's Parquet files back as the rules' frames and the prefs frame."""
+    paths = extracted.paths
+    # Parquet keeps dtypes except datetime resolution; from_tables restores the declared ones.
+    frames = SchoolFrames.from_tables(**{field.name: read_frame(paths[field.name]) for field in fields(SchoolFrames)})
+    prefs = read_frame(paths[PREFS_FRAME]).astype(PREFS_COLUMNS)
+    return frames, prefs
+
+
+def staged_records(url: str) -> pd.DataFrame:
+    """The compute task's records with the rules' dtypes."""
+    return read_frame(url).astype(RECORD_DTYPES)
+
+
+def _log_checks(name: str, outcome: Any) -> None:
+    """One log line per failed check, one summary line."""
+    failed = [check for check in outcome.checks if not check.passed]
+    for check in failed:
+        level = logging.ERROR if check.critical else logging.WARNING
+        log.log(level, "%s: %s %s: %s", name, check.rule, check.expectation, check.message)
+    log.info("%s: %d checks, %d failed", name, len(outcome.checks), len(failed))

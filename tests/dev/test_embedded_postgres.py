@@ -1,0 +1,50 @@
+"""The SIS connection: AIRFLOW_CONN_SIS_DB is read as Airflow reads it, else pgserver starts."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from airflow.models.connection import Connection
+from attendance_bridge.dev.embedded_postgres import SisConnection, parse_airflow_connection, sis_connection
+
+EXAMPLES = [
+    "postgres://clerk:s%40cret@db.example.org:6543/sis",
+    "postgresql://clerk@%2Ftmp%2Fpg%20data/sis?sslmode=disable",
+    '{"conn_type": "postgres", "host": "/tmp/sock", "login": "postgres", "schema": "sis", "port": 5433}',
+    '{"conn_type": "postgres", "host": "db", "login": "u", "password": "p", "extra": {"sslmode": "require"}}',
+]
+
+
+@pytest.mark.parametrize("value", EXAMPLES, ids=["uri", "uri-socket", "json-socket", "json-extra"])
+def test_parse_agrees_with_airflow(value: str) -> None:
+    ours = parse_airflow_connection(value)
+    theirs = Connection.from_json(value) if value.startswith("{") else Connection(uri=value)
+    assert (ours.host, ours.port, ours.login, ours.password, ours.database) == (
+        theirs.host,
+        theirs.port,
+        theirs.login,
+        theirs.password,
+        theirs.schema,
+    )
+    assert dict(ours.options) == theirs.extra_dejson
+
+
+def test_round_trip_through_airflow_json() -> None:
+    connection = SisConnection("/tmp/sock", 5432, "postgres", None, "postgres", (("sslmode", "disable"),))
+    assert parse_airflow_connection(connection.airflow_json()) == connection
+
+
+def test_other_connection_types_are_refused() -> None:
+    with pytest.raises(ValueError, match="must be a postgres"):
+        parse_airflow_connection("mysql://u@h/db")
+
+
+def test_environment_wins_over_the_embedded_server(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SIS_DB", "postgres://clerk@db.example.org/sis")
+    assert sis_connection(tmp_path / "never-used").host == "db.example.org"
+    assert not (tmp_path / "never-used").exists()
+
+
+@pytest.mark.integration
+def test_the_test_server_is_a_real_postgresql(sis_conn: psycopg.Connection) -> None:
+    assert sis_conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0] >= 140000

@@ -1,0 +1,99 @@
+"""Run parameters (SPEC section 3): strict parsing, with P1/P2 refusals that name the object."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from attendance_bridge.domain.request import RunParameters, parse_run_parameters
+from attendance_bridge.errors import InvalidParameter, PreconditionFailed
+
+
+def test_defaults_of_spec_section_3() -> None:
+    assert parse_run_parameters({"school_number": 100}) == RunParameters(
+        school_number=100,
+        yearid=None,
+        direction="auto",
+        absent_periods="all_periods",
+        start_date=None,
+        end_date=None,
+        dry_run=False,
+    )
+
+
+def test_every_parameter_given() -> None:
+    parsed = parse_run_parameters(
+        {
+            "school_number": 200,
+            "year": "2025-2026",
+            "direction": "daily_to_meeting",
+            "absent_periods": "bridge_period_only",
+            "start_date": "2025-09-01",
+            "end_date": "2025-12-19",
+            "dry_run": True,
+        }
+    )
+    assert parsed == RunParameters(
+        200, 35, "daily_to_meeting", "bridge_period_only", date(2025, 9, 1), date(2025, 12, 19), True
+    )
+
+
+@pytest.mark.parametrize(
+    ("conf", "name", "message"),
+    [
+        ({"school_number": 100, "schol": 1}, "schol", r"does not know the parameter\(s\) 'schol'"),
+        ({}, "school_number", "is required"),
+        ({"school_number": "100"}, "school_number", "must be a whole number, not '100'"),
+        ({"school_number": 100.0}, "school_number", "must be a whole number"),
+        ({"school_number": True}, "school_number", "must be a whole number"),
+        ({"school_number": "100; DROP TABLE attendance"}, "school_number", "must be a whole number"),
+        ({"school_number": 100, "year": "2025-2027"}, "year", "not a school year"),
+        ({"school_number": 100, "year": "2025/2026"}, "year", "not a school year"),
+        ({"school_number": 100, "year": "35' OR '1'='1"}, "year", "not a school year"),
+        ({"school_number": 100, "year": 35.5}, "year", "must be a yearid"),
+        ({"school_number": 100, "year": 10**12}, "year", "check the number"),
+        ({"school_number": 100, "direction": "both"}, "direction", "must be one of auto, meeting_to_daily"),
+        ({"school_number": 100, "direction": "auto'--"}, "direction", "must be one of"),
+        ({"school_number": 100, "absent_periods": "some"}, "absent_periods", "must be one of all_periods"),
+        ({"school_number": 100, "start_date": "2025-02-30"}, "start_date", "YYYY-MM-DD, not '2025-02-30'"),
+        ({"school_number": 100, "end_date": "next friday"}, "end_date", "YYYY-MM-DD"),
+        ({"school_number": 100, "end_date": "20250901"}, "end_date", "YYYY-MM-DD"),
+        ({"school_number": 100, "start_date": 20250901}, "start_date", "YYYY-MM-DD"),
+        ({"school_number": 100, "dry_run": "yes"}, "dry_run", "true or false, not 'yes'"),
+        ({"school_number": 100, "dry_run": 1}, "dry_run", "true or false"),
+    ],
+)
+def test_malformed_parameters_are_refused_by_name(conf: dict, name: str, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message) as refused:
+        parse_run_parameters(conf)
+    assert refused.value.name == name
+    assert str(refused.value).startswith(f"Run parameter {name!r}")
+
+
+@pytest.mark.parametrize(
+    ("conf", "rule", "message"),
+    [
+        (
+            {"school_number": 0},
+            "P1",
+            r"P1 failed for school 0: the district office \(school 0\) cannot be synchronized",
+        ),
+        ({"school_number": -4}, "P1", "a school number is a positive whole number"),
+        ({"school_number": 2**40}, "P1", "a school number is a positive whole number"),
+        (
+            {"school_number": 100, "year": 13},
+            "P2",
+            r"P2 failed for school 100: school years before 2004-2005 .*2003-2004",
+        ),
+        ({"school_number": 100, "year": "2003-2004"}, "P2", "before 2004-2005"),
+        (
+            {"school_number": 100, "start_date": "2025-10-01", "end_date": "2025-09-01"},
+            "P2",
+            "the start date 2025-10-01 is after the end date 2025-09-01",
+        ),
+    ],
+)
+def test_precondition_refusals_without_the_database(conf: dict, rule: str, message: str) -> None:
+    with pytest.raises(PreconditionFailed, match=message) as refused:
+        parse_run_parameters(conf)
+    assert refused.value.rule == rule
