@@ -109,6 +109,3 @@ def _lock_migrations(conn: psycopg.Connection, schema: str) -> None:
 def _md5(text: str) -> str:
     """The checksum recorded for a migration's text."""
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-# --------------------------------------------------------------------------- run log

@@ -216,6 +216,3 @@ def district_summary(
         ],
         "totals": {name: sum(int(row["counts"].get(name, 0)) for row in rows) for name in SUMMARY_COUNT_LABELS},
     }
-
-
-# --------------------------------------------------------------------------- tasks
