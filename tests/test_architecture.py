@@ -33,6 +33,7 @@ LAYERS = {
     "domain": 1,
     "checks": 2, "db": 2, "reporting": 2,
     "tasks": 3, "database_setup": 3,
+    "ui": 4,
     "wiring": 4,
     "dev": 5,
 }  # fmt: skip

@@ -154,6 +154,16 @@ def district_summary_folder(run_id: str) -> ObjectStoragePath:
     return _made(folder, "district summary folder", REPORTS_BASE_ENV)
 
 
+def run_page_of(base: ObjectStoragePath, run_id: str, district: bool) -> str | None:
+    """The page of a run relative to the reports base, when it has one: an end-of-term run's district
+    summary (``district``), else the run's report page in its school's folder (a sync or a rollback)."""
+    if district:
+        summary = base / SUMMARY_FOLDER / folder_name(run_id) / SUMMARY_HTML
+        return f"{SUMMARY_FOLDER}/{folder_name(run_id)}/{SUMMARY_HTML}" if summary.exists() else None
+    pages = sorted(base.glob(f"*/{folder_name(run_id)}/{REPORT_HTML}"), key=str)
+    return f"{pages[0].parent.parent.name}/{pages[0].parent.name}/{REPORT_HTML}" if pages else None
+
+
 def district_summary_files(base: ObjectStoragePath) -> list[ObjectStoragePath]:
     """Every district summary's ``summary.json`` under the reports base, in path order."""
     folder = base / SUMMARY_FOLDER
