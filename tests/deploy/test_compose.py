@@ -14,6 +14,7 @@ import re
 import shlex
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
+from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-NGINX_CONF = ROOT / "deploy" / "nginx" / "reports.conf"
+# The Airflow plugin that serves the reports from the api-server, behind Airflow's login (issue 20).
+REPORTS_PLUGIN = ROOT / "plugins" / "attendance_reports_plugin.py"
 SCHEMA_FILE = ROOT / "tests" / "fixtures" / "compose-spec.json"
 
 # The image's copy of the project (Dockerfile): dags/, plugins/, include/, expectations/ under it.
@@ -266,8 +268,10 @@ def test_interpolation_follows_compose_rules_for_defaults_required_variables_and
 def test_compose_file_parses_as_yaml_with_services_and_named_volumes(raw_compose: dict[str, Any]) -> None:
     assert isinstance(raw_compose, dict)
     assert set(AIRFLOW_SERVICES) <= set(raw_compose["services"])
-    assert {"airflow-db", "sis-db", "redis", "sis-init", "sis-grants", "reports"} <= set(raw_compose["services"])
+    assert {"airflow-db", "sis-db", "redis", "sis-init", "sis-grants"} <= set(raw_compose["services"])
     assert raw_compose["volumes"], "the shared folders and the databases live on named volumes"
+    # The reports are served by the api-server (issue 20): no web server of their own, but their volume.
+    assert "reports" not in raw_compose["services"] and "reports" in raw_compose["volumes"]
 
 
 def test_compose_file_validates_against_the_compose_specification_schema(compose: dict[str, Any]) -> None:
@@ -327,10 +331,11 @@ def test_workers_also_wait_for_the_api_server_and_the_sis_being_ready(services: 
     assert services["sis-init"]["depends_on"]["sis-db"]["condition"] == "service_healthy"
 
 
-def test_init_and_reports_wait_for_what_they_need(services: dict[str, Any]) -> None:
+def test_init_and_the_reports_reader_wait_for_what_they_need(services: dict[str, Any]) -> None:
     assert services["airflow-init"]["depends_on"] == {"airflow-db": {"condition": "service_healthy"}}
-    # nginx mounts the reports volume only after airflow-init made the airflow user its owner.
-    assert services["reports"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    # The api-server, which serves the reports, mounts their volume only after airflow-init made the
+    # airflow user its owner.
+    assert services["airflow-apiserver"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
 
 
 def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) -> None:
@@ -371,7 +376,6 @@ def test_one_shot_services_exit_once_and_are_waited_for_to_complete(services: di
         ("redis", "redis-cli ping"),
         ("airflow-db", 'pg_isready -U "${POSTGRES_USER}" -d "${POSTGRES_DB}"'),
         ("sis-db", 'pg_isready -U "${POSTGRES_USER}" -d "${POSTGRES_DB}"'),
-        ("reports", "wget --quiet --spider http://127.0.0.1/"),
     ],
 )
 def test_each_service_is_health_checked_with_its_own_probe_command(
@@ -402,7 +406,7 @@ def test_every_bind_mount_build_context_dockerfile_and_env_file_exists_in_the_re
         env_files = service.get("env_file", [])
         for entry in [env_files] if isinstance(env_files, str | dict) else env_files:
             checked.append((name, entry if isinstance(entry, str) else entry["path"]))
-    assert ("reports", "./deploy/nginx/reports.conf") in checked and ("airflow-worker", ".") in checked
+    assert ("airflow-worker", ".") in checked and ("airflow-worker", "Dockerfile") in checked
     for name, path in checked:
         assert not Path(path).is_absolute(), f"{name}: {path} is a path of one machine, not of the repository"
         assert (ROOT / path).exists(), f"{name} mounts or builds {path}, which is not in the repository"
@@ -585,22 +589,72 @@ def test_staging_and_reports_are_file_urls_on_named_volumes_every_worker_shares(
     assert len(sources) == 1, f"{url.path} is not one volume for all: {sources}"
 
 
-def test_nginx_serves_the_reports_volume_read_only_and_lists_its_folders(
+def test_the_api_server_serves_the_reports_volume_the_workers_write_and_not_the_staging(
+    airflow_env: dict[str, str], services: dict[str, Any]
+) -> None:
+    # The attendance_reports plugin reads its base from the api-server's own environment.
+    reports_url = services["airflow-apiserver"]["environment"]["ATTENDANCE_BRIDGE_REPORTS"]
+    assert reports_url == airflow_env["ATTENDANCE_BRIDGE_REPORTS"]
+    reports_path = urlsplit(reports_url).path
+    (reports_volume,) = {
+        mount["source"] for mount in volume_mounts(services["airflow-worker"]) if mount["target"] == reports_path
+    }
+    mounts = {mount["target"]: mount for mount in volume_mounts(services["airflow-apiserver"])}
+    assert mounts[reports_path]["type"] == "volume" and mounts[reports_path]["source"] == reports_volume
+    # The plugin serves the reports base only: the staged frames are not under it, nor it under them.
+    staging_path = PurePosixPath(urlsplit(airflow_env["ATTENDANCE_BRIDGE_STAGING"]).path)
+    reports = PurePosixPath(reports_path)
+    assert not staging_path.is_relative_to(reports) and not reports.is_relative_to(staging_path)
+    staging_volume = {
+        m["source"] for m in volume_mounts(services["airflow-worker"]) if m["target"] == str(staging_path)
+    }
+    assert staging_volume and reports_volume not in staging_volume
+
+
+def test_only_the_api_server_publishes_a_port_and_no_other_service_mounts_the_reports_with_one(
     airflow_env: dict[str, str], services: dict[str, Any]
 ) -> None:
     reports_path = urlsplit(airflow_env["ATTENDANCE_BRIDGE_REPORTS"]).path
     (reports_volume,) = {
         mount["source"] for mount in volume_mounts(services["airflow-worker"]) if mount["target"] == reports_path
     }
-    config = NGINX_CONF.read_text()
-    (root,) = re.findall(r"^\s*root\s+(\S+);", config, re.MULTILINE)
-    mounts = {mount["target"]: mount for mount in volume_mounts(services["reports"])}
-    assert mounts[root]["source"] == reports_volume and mounts[root]["read_only"]
-    assert mounts["/etc/nginx/conf.d/default.conf"]["source"] == "./deploy/nginx/reports.conf"
-    assert re.search(r"^\s*autoindex\s+on;", config, re.MULTILINE)
-    staging_path = urlsplit(airflow_env["ATTENDANCE_BRIDGE_STAGING"]).path
-    staging_volume = {m["source"] for m in volume_mounts(services["airflow-worker"]) if m["target"] == staging_path}
-    assert not staging_volume & {mount["source"] for mount in mounts.values()}, "nginx must not serve the staging"
+    # The reports name students: they are reached only through Airflow's login.
+    for name, service in services.items():
+        if name == "airflow-apiserver" or not service.get("ports"):
+            continue
+        sources = {mount["source"] for mount in volume_mounts(service)}
+        assert reports_volume not in sources, f"{name} publishes a port and mounts the reports volume"
+    assert {name for name, service in services.items() if service.get("ports")} == {"airflow-apiserver"}
+    # No web server beside Airflow: no nginx, no port of one.
+    for name, service in services.items():
+        assert "nginx" not in str(service.get("image", "")), f"{name} runs nginx"
+        assert not any("nginx" in text for text in strings(service)), f"{name} mentions nginx"
+    assert not (ROOT / "deploy" / "nginx").exists()
+
+
+def test_the_reports_plugin_is_in_the_image_in_the_plugins_folder_airflow_loads(
+    airflow_env: dict[str, str], copied_to: dict[str, PurePosixPath]
+) -> None:
+    assert REPORTS_PLUGIN.is_file()
+    source = REPORTS_PLUGIN.read_text()
+    assert "class AttendanceReportsPlugin(AirflowPlugin)" in source
+    assert 'URL_PREFIX = "/attendance-reports"' in source
+    relative = REPORTS_PLUGIN.relative_to(ROOT / "plugins")
+    in_image = copied_to["plugins"] / PurePosixPath(*relative.parts)
+    assert in_image.parent == PurePosixPath(airflow_env["AIRFLOW__CORE__PLUGINS_FOLDER"])
+    # Nor does .dockerignore leave it (or the app it mounts) out of the build context. fnmatch's * also
+    # matches a slash, so this errs towards finding a match.
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not any(pattern.startswith("!") for pattern in patterns), "re-inclusions: check by hand"
+    for path in (REPORTS_PLUGIN, ROOT / "plugins" / "attendance_bridge" / "ui" / "reports_app.py"):
+        parts = path.relative_to(ROOT).parts
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        ignored = [(pattern, prefix) for pattern in patterns for prefix in prefixes if fnmatch(prefix, pattern)]
+        assert not ignored, f".dockerignore leaves {path.relative_to(ROOT)} out of the image: {ignored}"
 
 
 def test_the_login_is_the_admin_from_env_with_its_password_file_shared_by_init_and_api_server_only(
