@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser test test-unit test-integration demo bench lock clean
+.PHONY: help setup browser test test-unit test-integration demo airflow bench lock clean
 STUDENTS ?= 2500
 
 help:  ## list the commands
@@ -41,6 +41,9 @@ test-integration: setup browser  ## only the tests against a real PostgreSQL
 
 demo: setup  ## build the demo district in the embedded PostgreSQL and run the bridge on it
 	PYTHONPATH=plugins $(BIN)/python -m attendance_bridge.dev.demo
+
+airflow: setup  ## the Airflow UI here on the embedded defaults: prints the address and the login; Ctrl-C stops it
+	bin/airflow-ui
 
 bench: setup  ## a large school end to end against an in-database SQL reference and the naive way (STUDENTS=2500)
 	PYTHONPATH=plugins:. $(BIN)/python bench/end_to_end.py --students $(STUDENTS)
