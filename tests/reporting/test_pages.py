@@ -345,3 +345,20 @@ def test_the_demo_summary_prints_each_run_page_and_the_index(capsys, tmp_path) -
     printed = capsys.readouterr().out
     assert f"report page:        {tmp_path}/reports/school_100/run/report.html" in printed
     assert f"every run's report: {tmp_path}/reports/index.html" in printed
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ("dag_test", "run from the command line (airflow dags test)"),
+        ("admin (ui)", "admin, from the Airflow UI"),
+        ("auditor (rest_api)", "auditor, through the REST API"),
+        ("(timetable)", "on its schedule"),
+        ("(backfill)", "by a backfill"),
+        ("auditor", "auditor"),
+        (None, "unknown"),
+        ("someone (a_new_way)", "someone, a_new_way"),
+    ],
+)
+def test_who_triggered_a_run_is_said_in_words_not_airflow_s_internal_names(recorded, shown: str) -> None:
+    assert pages.who_triggered(recorded) == shown

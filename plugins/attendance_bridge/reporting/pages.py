@@ -271,10 +271,41 @@ def _template(name: str) -> Any:
     environment.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     environment.filters["day"] = _day
     environment.filters["moment"] = _moment
+    environment.filters["who"] = who_triggered
     environment.filters["number"] = lambda value: (
         "" if value is None or isinstance(value, jinja2.Undefined) else f"{value:,}"
     )
     return environment.get_template(name)
+
+
+# How Airflow says a run was triggered (DagRunTriggeredByType), and the user name `airflow dags test` and
+# dag.test() record, in the words the pages use; report.json and the run log keep Airflow's own.
+TRIGGERED_HOW = {
+    "ui": "from the Airflow UI",
+    "rest_api": "through the REST API",
+    "cli": "from the command line",
+    "timetable": "on its schedule",
+    "backfill": "by a backfill",
+    "asset": "by an asset update",
+    "operator": "by another DAG",
+    "test": "as a test run",
+}
+COMMAND_LINE_TEST_USER = "dag_test"
+
+
+def who_triggered(value: Any) -> str:
+    """Who triggered a run, as a person reads it: "admin, from the Airflow UI", "run from the command line
+    (airflow dags test)", "unknown"."""
+    if not value:
+        return "unknown"
+    user, _, how = str(value).partition(" (")
+    how = how.removesuffix(")")
+    if user == COMMAND_LINE_TEST_USER and how in ("", "test", "cli"):
+        return "run from the command line (airflow dags test)"
+    if user.startswith("(") and not how:  # no user, only how: "(timetable)"
+        user, how = "", user.strip("()")
+    words = TRIGGERED_HOW.get(how, how)
+    return ", ".join(part for part in (user, words) if part)
 
 
 def _day(value: Any) -> str:
