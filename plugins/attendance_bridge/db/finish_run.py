@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from attendance_bridge.catalog import LOADING_DAG_IDS
 from attendance_bridge.db import run_log
 from attendance_bridge.db.backup import require_own_transaction
-from attendance_bridge.db.locks import LOAD_LOCK_CLASS
-from attendance_bridge.db.sql import fetch_all, load_sql, statement
+from attendance_bridge.db.locks import lock_school
+from attendance_bridge.db.sql import fetch_all, statement
 from attendance_bridge.errors import FinishRefused
 
 if TYPE_CHECKING:
@@ -47,11 +47,10 @@ def finish(
     conn: psycopg.Connection, pipeline_schema: str, school_number: int, run_id: str, finished_by: str | None
 ) -> Finished:
     """Close the run log row of a run left at ``running``, from what its load did (load log, lineage)."""
-
     require_own_transaction(conn, "finish")
     with conn.transaction():
         # An in-flight load of the school commits or fails before the load log is read.
-        conn.execute(load_sql("load/lock_school"), {"lock_class": LOAD_LOCK_CLASS, "school_number": school_number})
+        lock_school(conn, school_number)
         rows = fetch_all(
             conn,
             statement("pipeline/select_run_log_rows", schema=pipeline_schema),

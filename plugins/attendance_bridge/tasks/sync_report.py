@@ -57,7 +57,6 @@ def write_report(
     report that cannot be written leaves the run log without a report path, and its message
     and the task's failure name the path and the reason.
     """
-
     checked = upstream.get("check_parameters") or {}
     school = checked.get("school_number", plausible_school(conf.get("school_number")))
     started = time.perf_counter()
@@ -226,7 +225,6 @@ def _publish_pages(
     student_numbers: Mapping[int, Any] | None = None,
 ) -> None:
     """The run's report.html with its detail tables as CSV, and the index of all runs (best effort: logged)."""
-
     try:
         started = time.perf_counter()
         frames = {name: read_frame(path) for name, path in _staged_details(upstream).items()}
