@@ -92,7 +92,7 @@ def test_both_gates_of_a_run_end_in_one_site_whose_links_resolve(tmp_path: Path)
     assert "Status: Succeeded" in text(pages[CANDIDATE_SUITE])
 
 
-def test_a_failed_expectation_shows_as_failed_in_its_page(tmp_path: Path) -> None:
+def test_a_failed_expectation_shows_as_failed_in_its_page_in_words(tmp_path: Path) -> None:
     preconditions, _, _ = run_both_gates(tmp_path, bridge="0")
     assert [check.rule for check in preconditions.failures()] == ["P4"]
 
@@ -100,19 +100,79 @@ def test_a_failed_expectation_shows_as_failed_in_its_page(tmp_path: Path) -> Non
     failed = text(pages["preconditions_school_settings"])
     assert "Status: Failed" in failed
     assert "Unsuccessful Expectations 1" in failed
-    # The failed expectation's row: its value set and the value found, 100% unexpected.
-    assert re.search(r"bridge .*values must belong to this set: 1 2 .*none.* 100% unexpected", failed), failed
+    # The expectation is its sentence (GX's description), its offender the school by its label with
+    # the suite's sentence for it, not GX's derived values ("values must belong to this set", EMPTY).
+    assert re.search(
+        r"The school's Meeting and Daily Attendance Bridge setting is one-way or two-way, not none or empty \(P4\)\. "
+        r".*1 object failed School What is wrong school 100 the Meeting and Daily Attendance Bridge "
+        r"\(ATT_MeetingDailyBridge\) of school 100 is set to none \(0\)",
+        failed,
+    ), failed
+    assert "values must belong to this set" not in failed and "EMPTY" not in failed
+    # The data asset in words: the SIS table, what a row is, the school and the run.
+    assert f"Data asset: prefs: the school's settings of the year, school 100, run {RUN_ID}" in failed
     assert "Status: Succeeded" in text(pages["preconditions_calendar"])
+    assert "Every school day in the range has exactly one calendar entry (P5)." in text(pages["preconditions_calendar"])
     # The index's table (data for a script) marks that validation as failed, the sound ones not.
-    index = (tmp_path / DATA_DOCS_FOLDER / "index.html").read_text()
-    marked = {
-        suite: status
-        for status, suite in re.findall(r"'_validation_success_text': '(\w+)', 'asset_name': '(\w+)'", index)
-    }
-    failed_suites = {suite for suite, status in marked.items() if status == "Failed"}
+    marked = index_statuses(tmp_path / DATA_DOCS_FOLDER / "index.html")
     assert set(marked) == ALL_SUITES
-    assert "preconditions_school_settings" in failed_suites
-    assert "preconditions_calendar" not in failed_suites
+    assert marked["preconditions_school_settings"] == "failed"
+    assert marked["preconditions_calendar"] == "success"
+
+
+def test_a_failed_warning_shows_as_a_warning_in_its_page_and_the_index(tmp_path: Path) -> None:
+    # DQ1 (severity warning): the tiny school has an enrolment that ends the day it starts.
+    preconditions, _, _ = run_both_gates(tmp_path)
+    assert preconditions.success
+    assert [(check.rule, check.critical) for check in preconditions.checks if not check.passed] == [("DQ1", False)]
+
+    page = validation_pages(tmp_path / DATA_DOCS_FOLDER)["data_quality_enrolments"]
+    warned = text(page)
+    assert "Status: Passed with warnings" in warned and "Status: Failed" not in warned
+    assert "fa-exclamation-triangle text-warning" in page.read_text()
+    assert "fa-times text-danger" not in page.read_text()
+    assert re.search(r"Enrolment What is wrong the enrolment cc\.id 9006 of student 2 .*ends before it starts", warned)
+    marked = index_statuses(tmp_path / DATA_DOCS_FOLDER / "index.html")
+    assert marked["data_quality_enrolments"] == "warning"
+    assert (
+        "'_validation_success_text': 'Passed with warnings'" in (tmp_path / DATA_DOCS_FOLDER / "index.html").read_text()
+    )
+    assert marked["candidates"] == "success"
+
+
+def test_a_failed_candidate_check_names_the_record_in_its_page(tmp_path: Path) -> None:
+    # The candidates' frame has no label (up to a million rows): GX finds offenders by row number,
+    # the gate names the first 20 and keeps the named result in the run's store for the site (C2).
+    frames = school(daily(1, 1, MON, EXCUSED))
+    records = bridge_records(frames, request(DAILY_TO_MEETING)).records
+    bad = records.assign(attendance_codeid=55)
+    outcome = validate_candidates(bad, frames, DAILY_TO_MEETING, RUN_ID, 100, docs_folder=tmp_path)
+    assert [check.rule for check in outcome.failures()] == ["C2"]
+    build_run_data_docs(tmp_path, RUN_ID)
+
+    page = text(validation_pages(tmp_path / DATA_DOCS_FOLDER)[CANDIDATE_SUITE])
+    row = bad.iloc[0]
+    label = f"the record for student {row.studentid} on 2025-09-01 (period id {row.periodid}, enrolment {row.ccid})"
+    assert f"Record to insert What is wrong {label} {label} refers to an attendance code that does not exist" in page
+    assert "row 0" not in page
+
+
+def test_the_site_names_nothing_on_the_internet(tmp_path: Path) -> None:
+    # No remote logo, newsletter banner or link to GX's website: the site is read offline.
+    run_both_gates(tmp_path, bridge="0")
+    for page in (tmp_path / DATA_DOCS_FOLDER).rglob("*.html"):
+        content = page.read_text()
+        assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//", content), page
+        assert "newsletter" not in content.lower() and "greatexpectations.io" not in content, page
+
+
+def index_statuses(index: Path) -> dict[str, str]:
+    """{suite: success | failed | warning} as the index's table marks each validation (its icon's class)."""
+    content = index.read_text()
+    rows = re.findall(r"ge-(success|failed|warning)-icon.*?'_expectation_suite_name_sort': '(\w+)'", content)
+    statuses = {suite: status for status, suite in rows}
+    assert len(statuses) == len(rows), "one validation per suite"
+    return statuses
 
 
 def test_a_gate_keeps_its_results_in_the_store_and_renders_no_site(tmp_path: Path) -> None:

@@ -321,11 +321,18 @@ def test_great_expectations_logs_nothing_below_warning() -> None:
 
 
 @pytest.mark.parametrize("name", [path.stem for path in EXPECTATIONS_DIR.glob("*.json")])
-def test_every_suite_loads_in_full_with_rule_and_message(name) -> None:
+def test_every_suite_loads_in_full_with_its_sentences_severity_and_rule(name) -> None:
     document = suite_document(name)
-    assert len(load_suite(name).expectations) == len(document["expectations"]) > 0
-    for expectation in document["expectations"]:
-        assert {"rule", "critical", "description", "message"} <= set(expectation["meta"])
+    suite = load_suite(name)
+    assert len(suite.expectations) == len(document["expectations"]) > 0
+    assert {"table", "rows"} <= set(document["meta"])
+    for written, loaded in zip(document["expectations"], suite.expectations, strict=True):
+        assert {"rule", "objects", "message"} <= set(written["meta"])
+        # GX's own fields: the sentence Data Docs show, and whether a failure stops the run.
+        assert loaded.description == written["description"] and written["description"].endswith(").")
+        assert f"({written['meta']['rule']}" in written["description"]
+        assert loaded.severity.value == written["severity"] in ("critical", "warning")
+        assert (written["severity"] == "warning") == written["meta"]["rule"].startswith("DQ")
 
 
 def test_a_suite_with_an_invalid_expectation_is_refused(tmp_path: Path) -> None:

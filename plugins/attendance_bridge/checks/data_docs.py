@@ -24,8 +24,9 @@ every page a Content-Security-Policy that runs only the site's own scripts: the 
 files, GX's inline scripts (never one inside a table cell, where the data goes) and GX's three
 inline button handlers, each by hash. What GX loads from the internet that the policy would
 refuse, and the pages do not need, is removed: the chart libraries (our suites draw no chart),
-a dark-mode stylesheet, and the GX logo, an image on GX's server whose address carries the data
-context's id. See docs/decisions.md, "Data Docs per run".
+a dark-mode stylesheet, and the GX logo's address. The pages' wording, their warnings and the
+templates without GX's logo, newsletter banner and website link are ``checks.docs_rendering``'s.
+See docs/decisions.md, "Data Docs per run".
 """
 
 from __future__ import annotations
@@ -208,7 +209,9 @@ REMOVED: tuple[str, ...] = (
     "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",
 )
 # GX's logo is an image on GX's server whose address carries the time and the data context's
-# id: its src is dropped and the logo's alternative text ("Great Expectations") shows instead.
+# id. The site's navigation bar (include/data_docs_views/top_navbar.j2) no longer shows it; GX's
+# dark-theme stylesheet still names it as a background image, and any page that would still
+# carry it loses the address here (a second line of defence).
 GX_LOGO = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 # The inline event handlers GX's templates write (the index's "show failed only" buttons, a
 # table's "clear filters"). Only these run ('unsafe-hashes' with their hashes); any other

@@ -123,12 +123,15 @@ def run_suites(
     run_id = RunIdentifier(run_name=run_name)
     checks: list[CheckResult] = []
     results: dict[str, Any] = {}
-    source = context.data_sources.add_pandas("attendance_bridge")
+    # Named for the school; each asset for the SIS table its frame judges (the suite's meta.table),
+    # so a Data Docs page says whose data it checked: "school_100-calendar_day".
+    source = context.data_sources.add_pandas(f"school_{values.get('school_number', 'unknown')}")
     for name, frame in frames.items():
         suite = load_suite(name)
         # add_or_update: a retried task finds its suites in the run's store already.
         suite = _stored(context.suites.add_or_update(suite), len(suite.expectations))
-        definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        asset = (suite.meta or {}).get("table") or name
+        definition = source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(f"run {run_name}")
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=definition, suite=suite)
         )
@@ -139,12 +142,19 @@ def run_suites(
         result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
         if not labeller:
             result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": list(frame.columns)}
+        # The run's values go in as GX's expectation parameters: kept with the result, they fill
+        # the offenders' sentences of the Data Docs as they fill the messages here.
         result = validation.run(
-            batch_parameters={"dataframe": _for_gx(frame)}, result_format=result_format, run_id=run_id
+            batch_parameters={"dataframe": _for_gx(frame)},
+            expectation_parameters=dict(values),
+            result_format=result_format,
+            run_id=run_id,
         )
         document = result.to_json_dict()
         if labeller:
             _name_offenders(document, frame, labeller)
+            if docs_folder is not None:
+                _store_named(context, result, document, run_id)
         results[name] = document
         checks.extend(_checks(name, document, values))
     return ValidationOutcome(tuple(checks), results)
@@ -173,6 +183,26 @@ def _name_offenders(document: Mapping[str, Any], frame: pd.DataFrame, labeller: 
             {"row": row, column: value, "label": label}
             for row, value, label in zip(rows, values, labeller(rows), strict=True)
         ]
+
+
+def _store_named(context: Any, result: Any, document: Mapping[str, Any], run_id: Any) -> None:
+    """The result kept again in the run's store, its offenders named as in ``document``.
+
+    GX stored it with the offenders by row number; the Data Docs list them by label (the first 20).
+    """
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    for outcome, named in zip(result.results, document["results"], strict=True):
+        listed = (named.get("result") or {}).get("partial_unexpected_index_list")
+        if listed and outcome.result is not None:
+            outcome.result["partial_unexpected_index_list"] = listed
+    suite = ExpectationSuiteIdentifier(name=result.suite_name)
+    batch = document["results"][0]["expectation_config"]["kwargs"]["batch_id"]
+    key = ValidationResultIdentifier(expectation_suite_identifier=suite, run_id=run_id, batch_identifier=batch)
+    context.validation_results_store.store_validation_results(result, key, suite)
 
 
 def import_gx() -> Any:
@@ -225,16 +255,48 @@ def gx_context(docs_folder: Path | None = None, run_name: str = "", store: Path 
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(docs_folder / DATA_DOCS_FOLDER),
                 },
-                "site_section_builders": {
-                    "profiling": "None",
-                    "validations": {"run_name_filter": {"equals": run_name}},
-                },
+                **site_sections(run_name),
             }
         }
         context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(store_backend_defaults=defaults))
     # Progress bars would go into the task logs as hundreds of lines of carriage returns.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
+
+
+def site_sections(run_name: str) -> dict[str, Any]:
+    """The run's site: the validations of ``run_name`` only, no profiling, pages made for an auditor.
+
+    The renderer and view classes are ``checks.docs_rendering``'s, named by module for GX to
+    import while it builds the site (it imports GX's renderers, so only then).
+    """
+    module = "attendance_bridge.checks.docs_rendering"
+    page = {"module_name": module, "class_name": "OfflinePageView"}
+    return {
+        "site_index_builder": {
+            "module_name": module,
+            "class_name": "AuditorIndexBuilder",
+            "renderer": {"module_name": module, "class_name": "AuditorIndexPage"},
+            "view": {"module_name": module, "class_name": "OfflineIndexPageView"},
+        },
+        "site_section_builders": {
+            "profiling": "None",
+            "expectations": {"view": page},
+            "validations": {
+                "run_name_filter": {"equals": run_name},
+                "renderer": {
+                    "module_name": module,
+                    "class_name": "AuditorValidationPage",
+                    "column_section_renderer": {
+                        "module_name": module,
+                        "class_name": "AuditorColumnSection",
+                        "table_renderer": {"module_name": module, "class_name": "AuditorResultsTable"},
+                    },
+                },
+                "view": page,
+            },
+        },
+    }
 
 
 def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
@@ -255,13 +317,22 @@ def _checks(suite_name: str, document: Mapping[str, Any], values: Mapping[str, A
                 rule=meta.get("rule", "?"),
                 suite=suite_name,
                 expectation=configuration["type"],
-                description=meta.get("description", ""),
-                critical=bool(meta.get("critical", True)),
+                description=configuration.get("description") or "",
+                critical=is_critical(configuration),
                 passed=passed,
                 message="" if passed else _message(meta, configuration, outcome, values),
             )
         )
     return checks
+
+
+def is_critical(configuration: Mapping[str, Any]) -> bool:
+    """Whether a failure of the expectation stops the run: GX's ``severity`` is ``critical`` (the default).
+
+    A ``warning`` (the data-quality checks, DQ) is reported, in the log, the run report and the
+    Data Docs, and the run goes on.
+    """
+    return (configuration.get("severity") or "critical") == "critical"
 
 
 def _message(
@@ -273,14 +344,25 @@ def _message(
     and the run's values (``{school_number}``, ``{target_mode}``).
     """
     if outcome.get("exception_info", {}).get("raised_exception"):
-        return f"the check '{meta.get('description', configuration['type'])}' could not run: " + str(
+        return f"the check '{configuration.get('description') or configuration['type']}' could not run: " + str(
             outcome["exception_info"].get("exception_message")
         )
     result = outcome.get("result") or {}
     offenders = result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
     column = configuration["kwargs"].get("column")
-    template = meta.get("message", "{label}: " + meta.get("description", "check failed"))
-    sentences = [template.format(**{**values, **row, "value": row.get(column)}) for row in offenders[:NAMED_IN_MESSAGE]]
+    sentences = [offender_sentence(meta, column, row, values) for row in offenders[:NAMED_IN_MESSAGE]]
     count = int(result.get("unexpected_count") or len(offenders))
     more = f" (and {count - NAMED_IN_MESSAGE} more)" if count > NAMED_IN_MESSAGE else ""
     return "; ".join(sentences) + more + "."
+
+
+def offender_sentence(
+    meta: Mapping[str, Any], column: str | None, row: Mapping[str, Any], values: Mapping[str, Any]
+) -> str:
+    """The suite's sentence (``meta.message``) for one offending row, e.g. "the day 2025-09-01 has 2 calendar rows".
+
+    The template may name the row's columns, ``{value}`` (the checked column's value) and the
+    run's values (``{school_number}``, ``{target_mode}``); without a template, the label.
+    """
+    template = meta.get("message") or "{label}"
+    return template.format(**{**values, **row, "value": row.get(column)})
