@@ -310,7 +310,7 @@ def test_the_run_page_shows_students_by_student_number_and_the_csv_keeps_the_id(
 
     table = html[html.index('id="conflicts"') :]
     header = re.search(r"<tr>(.*?)</tr>", table, flags=re.DOTALL).group(1)
-    assert re.findall(r"<th>([^<]+)</th>", header)[0] == "student_number" and "studentid</th>" not in header
+    assert re.findall(r"<th>([^<]+)</th>", header)[0] == "Student number" and "Student id</th>" not in header
     assert "<td>20240110</td>" in table and "<td>20240209</td>" in table
     assert "<td>1000110</td>" not in table and "<td>1000209</td>" not in table
     assert "Students are shown by their student number" in html and "identified by their student id" not in html
@@ -331,20 +331,8 @@ def test_without_student_numbers_the_page_shows_ids_and_says_why(tmp_path) -> No
     folder = write_run(tmp_path, sync_report())  # write_detail_csvs without numbers: they could not be read
     assert "student_number" not in Path((folder / "conflicts.csv").path).read_text()
     html = Path(publish.render_run_page(folder).path).read_text()
-    assert "<th>studentid</th>" in html and "<td>1000110</td>" in html
+    assert "<th>Student id</th>" in html and "<td>1000110</td>" in html
     assert "their student numbers could not be read" in html
-
-
-def test_the_demo_summary_prints_each_run_page_and_the_index(capsys, tmp_path) -> None:
-    from attendance_bridge.dev import demo
-
-    report = sync_report()
-    report["report_path"] = f"file://{tmp_path}/reports/school_100/run/report.json"
-    report["validation_results"] = {"preconditions": None}
-    demo.print_summary(100, [report], [("first run", 12.0, tmp_path / "first_run.log")])
-    printed = capsys.readouterr().out
-    assert f"report page:        {tmp_path}/reports/school_100/run/report.html" in printed
-    assert f"every run's report: {tmp_path}/reports/index.html" in printed
 
 
 @pytest.mark.parametrize(
@@ -362,3 +350,29 @@ def test_the_demo_summary_prints_each_run_page_and_the_index(capsys, tmp_path) -
 )
 def test_who_triggered_a_run_is_said_in_words_not_airflow_s_internal_names(recorded, shown: str) -> None:
     assert pages.who_triggered(recorded) == shown
+
+
+def test_a_failed_check_that_is_not_critical_shows_as_a_warning_beside_p1_to_p6_in_words(tmp_path) -> None:
+    """Issue 20, point 4: DQ1 is in the preconditions' table, not only in the collapsed list of expectations;
+    and the page names no task id or Airflow user an auditor would have to decode (point 5)."""
+    dq1 = {
+        "rule": "DQ1", "suite": "data_quality_enrolments", "expectation": "expect_column_values_to_be_in_set",
+        "description": "every enrolment leaves after the day it starts (dateleft is exclusive)", "critical": False,
+        "passed": False,
+        "message": "the enrolment cc.id 2002139 of student 1000194 (2025-11-14 to 2025-11-14) ends before it starts",
+    }  # fmt: skip
+    upstream = {"check_parameters": {"school_number": 100}, "validate_preconditions": {"checks": [dq1]}}
+    document = run_report.run_report("attendance_bridge_sync", "manual__1", "dag_test", {}, upstream, None, [], None)
+    html = pages.run_page(document, [], None, {"index": "i", "report_json": "r"})
+
+    shown = html.split('id="preconditions"')[1].split("<details")[0]
+    assert re.search(
+        r'<tr class="precondition" data-status="warning" data-rule="DQ1"><td>DQ1</td>'
+        r"<td>every enrolment leaves after the day it starts \(dateleft is exclusive\)</td>\s*"
+        r'<td><span class="status status-warning">warning</span></td>'
+        r"<td>the enrolment cc.id 2002139 of student 1000194 \(2025-11-14 to 2025-11-14\) ends before it starts</td>",
+        shown,
+    )
+    assert len(re.findall(r'data-rule="P\d"', shown)) == 6
+    assert "check_parameters" not in html and "dag_test" not in html
+    assert "checked in the SIS when the run started" in shown

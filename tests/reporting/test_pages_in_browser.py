@@ -88,3 +88,87 @@ def test_a_person_opening_the_run_report_sees_the_title_the_counts_and_the_chart
     page = next((folder / "data_docs" / "validations").rglob("*.html"))
     _, page_console = open_in_browser(page, tmp_path / "profile")
     assert page_console == [], page_console
+
+
+# The demo district's codes, the longest descriptions an auditor sees in the tables.
+DEMO_CODES = {
+    11: {"att_code": None, "description": "Present"},
+    12: {"att_code": "T", "description": "Tardy"},
+    13: {"att_code": "E", "description": "Excused Absence"},
+    14: {"att_code": "U", "description": "Unexcused Absence"},
+}
+# Wider than the Chromium window of the other tests: what the issue measured (1,400 px); and an A4 page's
+# width inside the print stylesheet's 12 mm margins, at 96 px per inch (186 mm).
+SCREEN_WIDTH, PAPER_WIDTH = 1400, 703
+
+
+def wide_tables(rows: int = 50) -> dict:
+    """Conflicts (9 columns in the CSV) and disagreements (11) of ``rows`` rows each, with the longest codes."""
+    import pandas as pd
+
+    days = pd.date_range("2026-01-05", periods=rows, freq="D").astype("datetime64[ms]")
+    students = [1000100 + n for n in range(rows)]
+    return {
+        "conflicts": pd.DataFrame({
+            "studentid": students, "att_date": days, "kept_attendance_id": range(10013298, 10013298 + rows),
+            "kept_attendance_codeid": [14] * rows, "other_attendance_id": range(10023298, 10023298 + rows),
+            "other_attendance_codeid": [13] * rows, "rule": ["M2"] * rows,
+        }),
+        "disagreements": pd.DataFrame({
+            "studentid": students, "att_date": days, "daily_attendance_id": range(10000030, 10000030 + rows),
+            "daily_attendance_codeid": [14] * rows, "daily_records": [1] * rows, "bridge_periodid": [101] * rows,
+            "meeting_attendance_id": range(10024495, 10024495 + rows), "meeting_attendance_codeid": [13] * rows,
+            "meeting_records": [1] * rows,
+        }),
+    }  # fmt: skip
+
+
+def test_the_wide_tables_fit_a_1400_px_window_and_the_printed_page(tmp_path) -> None:
+    """Issue 20, point 5: Conflicts and Disagreements need no sideways scrolling at 1,400 px, and print within
+    the page's width with their headings repeated on each page, no navigation and the collapsed list open."""
+    from airflow.sdk import ObjectStoragePath
+    from attendance_bridge.reporting import publish
+    from playwright.sync_api import sync_playwright
+
+    from tests.reporting.test_pages import sync_report, write_run
+
+    folder = write_run(tmp_path, sync_report(), frames={})
+    frames = wide_tables()
+    publish.write_detail_csvs(folder, frames, DEMO_CODES, {n: 20240000 + n % 10000 for n in range(1000100, 1000150)})
+    page_path = Path(publish.render_run_page(ObjectStoragePath(str(folder))).path)
+    measure = """name => {
+        const box = document.getElementById(name).parentElement.querySelector(`#${name} ~ .scroll`);
+        const table = box.querySelector('table');
+        return {hidden: box.scrollWidth - box.clientWidth, right: table.getBoundingClientRect().right,
+                headings: [...table.tHead.rows[0].cells].map(cell => cell.textContent),
+                repeated: getComputedStyle(table.tHead).display};
+    }"""
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": SCREEN_WIDTH, "height": 900})
+            page.goto(page_path.as_uri())
+            on_screen = {name: page.evaluate(measure, name) for name in frames}
+            shown_closed = page.evaluate("document.querySelector('details table').checkVisibility()")
+
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": PAPER_WIDTH, "height": 1000})
+            on_paper = {name: page.evaluate(measure, name) for name in frames}
+            printed_open = page.evaluate("document.querySelector('details table').checkVisibility()")
+            navigation = page.evaluate("getComputedStyle(document.querySelector('nav')).display")
+            page_width = page.evaluate("document.documentElement.scrollWidth")
+        finally:
+            browser.close()
+
+    for name, table in on_screen.items():
+        assert table["hidden"] <= 0 and table["right"] <= SCREEN_WIDTH, (name, table)
+        assert table["headings"][:2] == ["Student number", "Date"] and not any("_" in h for h in table["headings"])
+    assert on_screen["conflicts"]["headings"][2:4] == ["Kept code", "Other code"]
+    assert on_screen["disagreements"]["headings"][2:4] == ["Daily code", "Meeting code (bridge period)"]
+    for name, table in on_paper.items():
+        assert table["hidden"] <= 0 and table["right"] <= PAPER_WIDTH, (name, table)
+        assert table["repeated"] == "table-header-group", name
+    assert page_width <= PAPER_WIDTH
+    assert navigation == "none"
+    assert (shown_closed, printed_open) == (False, True)  # "Every expectation checked": closed on screen, open on paper

@@ -148,7 +148,7 @@ def assert_student_numbers_match(sandbox: Sandbox, folder: Path, page: Page) -> 
         assert reader.fieldnames[at + 1] == "student_number", name
         assert all(int(row["student_number"]) == numbers[int(row["studentid"])] for row in rows), name
         table = page.html[page.html.index(f'id="{name}"') :]
-        assert "<th>student_number</th>" in table.split("</table>")[0]
+        assert "<th>Student number</th>" in table.split("</table>")[0]
         assert f"<td>{rows[0]['student_number']}</td>" in table.split("</table>")[0]
         shown += 1
     assert shown > 0

@@ -167,3 +167,38 @@ def test_a_load_that_comes_after_its_run_was_finished_does_not_land(sandbox) -> 
 
     assert snapshot(sandbox) == before and lineage_rows(sandbox, run.run_id) == 0
     assert run_log(sandbox, run.run_id)["status"] == "failed"
+
+
+def test_a_refusal_points_at_the_run_s_report_page_not_at_its_json(sandbox) -> None:
+    """Issue 20, point 5: P2 refuses a year before 2004-2005; the task's failure names the rule, the school and
+    the page a person opens (report.html), not report.json."""
+    run = TaskRun(SYNC_DAG_ID, "manual__p2-refused", date(2026, 6, 6), "operator")
+    conf = {"school_number": 100, "year": "2003-2004"}
+    with pytest.raises(AirflowFailException) as refused:
+        sync.check_parameters(run, conf)
+
+    with pytest.raises(AirflowFailException) as failed:
+        sync_report.write_report(run, conf, {}, {"check_parameters": str(refused.value)})
+
+    page = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.html"
+    assert page.is_file()
+    assert str(failed.value) == (
+        "The run failed: P2 failed for school 100: school years before 2004-2005 cannot be synchronized "
+        f"(year 2003-2004) (report page: file://{page})"
+    )
+    assert run_log(sandbox, run.run_id)["report_path"].endswith("report.json")  # the record keeps the JSON
+
+
+def test_a_refused_rollback_points_at_its_report_page(sandbox) -> None:
+    from attendance_bridge.catalog import ROLLBACK_DAG_ID
+    from attendance_bridge.tasks import rollback
+
+    run = TaskRun(ROLLBACK_DAG_ID, "manual__rollback-refused", date(2026, 6, 6), "operator")
+    refusal = "the run no-such-run has no records of school 100 in the SIS; nothing was deleted"
+    with pytest.raises(AirflowFailException) as failed:
+        rollback.write_report(run, {"school_number": 100, "run_id": "no-such-run"}, {}, {"plan_rollback": refusal})
+
+    page = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.html"
+    assert page.is_file()
+    assert str(failed.value).startswith("The rollback failed: ") and refusal in str(failed.value)
+    assert str(failed.value).endswith(f"(report page: file://{page})")

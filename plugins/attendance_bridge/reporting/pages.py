@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -31,11 +31,9 @@ from attendance_bridge.catalog import (
 )
 from attendance_bridge.config import TEMPLATES_DIR
 from attendance_bridge.reporting.chart import code_text, weekly_chart
+from attendance_bridge.reporting.detail_columns import STUDENT_NUMBER
 from attendance_bridge.reporting.run_folders import REPORT_HTML
 from attendance_bridge.reporting.run_report import STUDENT_ID
-
-# The school's own student number, shown beside (CSV) or in place of (page) the SIS's id.
-STUDENT_NUMBER = "student_number"
 
 # What a page may load and run (its Content-Security-Policy meta): no script, or the index's one
 # script by its hash; styles inline (base.html's <style>, the chart's colours); images only from
@@ -98,7 +96,7 @@ def _text(value: Any) -> str:
 
 @dataclass(frozen=True)
 class DetailTable:
-    """One detail table on the page: its first rows, how many there are, its CSV file (relative)."""
+    """One detail table on the page: its headings and first rows, how many there are, its CSV file (relative)."""
 
     name: str
     title: str
@@ -108,6 +106,8 @@ class DetailTable:
     csv: str | None
     # Students are shown by their student number (else by their id: the numbers could not be read).
     by_student_number: bool = False
+    # Each column's CSS class ("text": words that may wrap), in the order of ``columns``.
+    classes: list[str] = field(default_factory=list)
 
 
 def run_page(
@@ -126,8 +126,9 @@ def run_page(
         title=_school_title(report),
         status=_status(report, rollback),
         rollback=rollback,
+        # P1-P6 by the catalog's sentence; a warning (a non-critical check that failed) by what it checks.
         preconditions=[
-            {**check, "label": PRECONDITIONS.get(check["rule"], check["rule"])}
+            {**check, "label": PRECONDITIONS.get(check["rule"]) or check.get("description") or check["rule"]}
             for check in report.get("preconditions") or []
         ],
         checks=list(report.get("checks") or []) + list(report.get("candidate_checks") or []),

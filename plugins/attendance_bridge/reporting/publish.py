@@ -24,8 +24,8 @@ import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
 from attendance_bridge.catalog import DETAIL_TABLES, ROLLBACK_DAG_ID
+from attendance_bridge.reporting.detail_columns import page_table
 from attendance_bridge.reporting.pages import (
-    STUDENT_NUMBER,
     DetailTable,
     detail_frame,
     district_summary_page,
@@ -36,6 +36,7 @@ from attendance_bridge.reporting.pages import (
     run_page,
 )
 from attendance_bridge.reporting.run_folders import (
+    DATA_DOCS_INDEX,
     INDEX_FROM_RUN_FOLDER,
     INDEX_HTML,
     REPORT_HTML,
@@ -50,12 +51,9 @@ from attendance_bridge.reporting.run_folders import (
     sibling_run_folder,
     summary_page_from_base,
 )
-from attendance_bridge.reporting.run_report import STUDENT_ID
 
 log = logging.getLogger(__name__)
 
-# A run folder's Great Expectations Data Docs site, linked from the run page when it is there.
-DATA_DOCS_INDEX = "data_docs/index.html"
 # The rows of a detail table the page shows; its CSV holds them all.
 ROWS_SHOWN = 50
 # Index rebuilds after which a writer stops chasing reports that keep arriving.
@@ -136,8 +134,10 @@ def write_district_summary_page(folder: ObjectStoragePath, summary: Mapping[str,
     return path
 
 
-def publish_rollback(folder: ObjectStoragePath, sync_run_id: str | None) -> None:
-    """After a rollback: its own page, the page of the sync run it undid, the index (best effort: logged)."""
+def publish_rollback(folder: ObjectStoragePath, sync_run_id: str | None) -> ObjectStoragePath | None:
+    """After a rollback: its own page, the page of the sync run it undid, the index (best effort: logged);
+    the rollback's page, or None when it could not be written."""
+    page = None
     try:
         page = render_rollback_page(folder)
         sync_folder = sibling_run_folder(folder, sync_run_id or "")
@@ -148,26 +148,23 @@ def publish_rollback(folder: ObjectStoragePath, sync_run_id: str | None) -> None
     except Exception:
         # The JSON report and the run log are the record; a page that cannot be drawn must not fail the run.
         log.exception("the report pages could not be written")
+    return page
 
 
 def _detail_table(folder: ObjectStoragePath, name: str) -> DetailTable:
+    """A detail table's first rows from its CSV, as the page shows them (``detail_columns``)."""
     with (folder / f"{name}.csv").open("r") as handle:
         frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    by_number = STUDENT_NUMBER in frame.columns and STUDENT_ID in frame.columns
-    if by_number:
-        # The page shows the school's student number in place of the internal id (the CSV has both);
-        # a student whose number was not found is shown by id.
-        numbers = frame[STUDENT_NUMBER].where(frame[STUDENT_NUMBER] != "", "id " + frame[STUDENT_ID])
-        frame = frame.drop(columns=[STUDENT_NUMBER]).rename(columns={STUDENT_ID: STUDENT_NUMBER})
-        frame[STUDENT_NUMBER] = numbers
+    shown = page_table(frame.head(ROWS_SHOWN))
     return DetailTable(
         name=name,
         title=DETAIL_TABLES.get(name, name),
-        columns=list(frame.columns),
-        rows=frame.head(ROWS_SHOWN).to_numpy().tolist(),
+        columns=shown.headings,
+        rows=shown.rows,
         total=len(frame),
         csv=f"{name}.csv",
-        by_student_number=by_number,
+        by_student_number=shown.by_student_number,
+        classes=shown.classes,
     )
 
 

@@ -8,7 +8,8 @@ This module is the only one that knows the folder layout under the two bases:
     <staging base>/<dag id>/<run id>/                 a run's Parquet frames (scratch)
     <reports base>/index.html                         every run, newest first
     <reports base>/school_<n>/<run id>/report.json    a run's report (sync or rollback), its page
-                                                      report.html, detail CSVs, validation results
+                                                      report.html, detail CSVs, validation results,
+                                                      their Data Docs (data_docs/index.html)
     <reports base>/no_school/<run id>/                a run refused before it had a school
     <reports base>/district/<run id>/summary.json     an end-of-term run's district summary (+ .html)
 
@@ -51,6 +52,8 @@ SUMMARY_JSON = "summary.json"
 SUMMARY_HTML = "summary.html"
 # A run page's link to the index: a run folder is two levels below the base.
 INDEX_FROM_RUN_FOLDER = f"../../{INDEX_HTML}"
+# A run folder's Great Expectations Data Docs site (its gates' results as pages), when it was rendered.
+DATA_DOCS_INDEX = "data_docs/index.html"
 
 
 def folder_name(text: str) -> str:
@@ -143,6 +146,11 @@ def index_url(report_url: str) -> str:
 def run_page_url(report_url: str) -> str:
     """The URL of the page next to a run's ``report.json``."""
     return report_url.rsplit("/", 1)[0] + "/" + REPORT_HTML
+
+
+def data_docs_url(report_url: str) -> str:
+    """The URL of the Data Docs index in the folder of a run's ``report.json``."""
+    return report_url.rsplit("/", 1)[0] + "/" + DATA_DOCS_INDEX
 
 
 # --------------------------------------------------------------------------- district summaries

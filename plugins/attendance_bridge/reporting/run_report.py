@@ -5,7 +5,8 @@ the report out. It decides the run's outcome from what the tasks returned: a tas
 not return anything did not finish, except backup and load on a dry run (X8).
 
 The rules (P1-P6), the counts and the tasks are the catalog's: a count or a rule added there is
-in the report, in the catalog's order; a count that is not there is not reported.
+in the report, in the catalog's order; a count that is not there is not reported. A non-critical
+check of the preconditions' gate that failed (DQ1) follows P1-P6 as a warning, with its message.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from typing import Any
 
 import pandas as pd
 
-from attendance_bridge.catalog import COUNT_NAMES, PRECONDITIONS, READ_PHASES, WRITE_PHASES
+from attendance_bridge.catalog import COUNT_NAMES, PRECONDITIONS, READ_PHASES, TASK_LABELS, WRITE_PHASES
 from attendance_bridge.config import LARGEST_SCHOOL_NUMBER, YEARID_OFFSET
 from attendance_bridge.domain.task_results import SyncResults
 
 REPORT_VERSION = 1
-# The rules check_parameters checks in the SIS: passed once it returned.
+# The rules check_parameters checks in the SIS: passed once it returned; what the page says of them.
 _CHECKED_BY_PARAMETERS = ("P1", "P2")
+_CHECKED_AT_START = "checked in the SIS when the run started, before any record was read"
 # A refusal's message names each failed rule: "P5 failed for school 100: ..." (P10 and on too).
+# The rule's note that ends an expectation's sentence: " (P5)." or " (DQ1; a warning: the run goes on).".
+_RULE_NOTE = re.compile(r"\s*\((?:P|DQ|C)\d[^()]*\)\.?$")
 _FAILED_RULE = re.compile(r"\b(P\d+) failed for ")
 # The student column of the detail tables: the SIS's internal id.
 STUDENT_ID = "studentid"
@@ -57,7 +61,9 @@ def run_report(
     loaded = results.loaded.load if results.loaded else {}
     dry_run = scope.dry_run if scope else bool(conf.get("dry_run", False))
     if status == "failed" and not message:
-        message = f"the run stopped in {stopped_at}; see that task's log"
+        # The step in words, and the task id that names its log in Airflow.
+        step = TASK_LABELS.get(stopped_at, stopped_at)
+        message = f"the run stopped at the step '{step}' (task {stopped_at}); see that task's log"
     direction = preconditions.direction if preconditions else None
     auto_direction = preconditions.auto_direction if preconditions else None
     yearid = scope.yearid if scope else None
@@ -83,7 +89,7 @@ def run_report(
             "direction_differs_from_auto": bool(direction and auto_direction and direction != auto_direction),
             "absent_periods": scope.absent_periods if scope else None,
         },
-        "preconditions": precondition_summary(upstream, message),
+        "preconditions": precondition_summary(upstream, message) + precondition_warnings(upstream),
         "checks": preconditions.checks if preconditions else [],
         "candidate_checks": candidates.checks if candidates else [],
         "counts": report_counts(results.computed.counts if results.computed else None, loaded, dry_run),
@@ -123,7 +129,7 @@ def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> li
     for rule in PRECONDITIONS:
         if rule in _CHECKED_BY_PARAMETERS:
             if checked:
-                state, detail = "passed", "checked against the SIS by check_parameters"
+                state, detail = "passed", _CHECKED_AT_START
             elif rule in failed_in_message:
                 state, detail = "failed", failed_in_message[rule]
             else:
@@ -134,13 +140,41 @@ def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> li
             if failures:
                 state, detail = "failed", " ".join(check["message"] for check in failures)
             elif rule_checks and upstream.get("validate_preconditions"):
-                state, detail = "passed", "; ".join(sorted({check["description"] for check in rule_checks}))
+                state, detail = "passed", " ".join(dict.fromkeys(plain(check["description"]) for check in rule_checks))
             elif rule in failed_in_message:
                 state, detail = "failed", failed_in_message[rule]
             else:
                 state, detail = "not checked", None
         summary.append({"rule": rule, "status": state, "detail": detail})
     return summary
+
+
+def precondition_warnings(upstream: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each non-critical check of the preconditions' gate that failed (DQ1, say), as a warning row beside P1-P6.
+
+    The run went on, so nothing stopped on it, but its message names the object an auditor should look at
+    ("the enrolment cc.id 2002139 of student 1000194 ... ends before it starts, so it schedules nobody").
+    """
+    checks = (upstream.get("validate_preconditions") or {}).get("checks") or []
+    return [
+        {
+            "rule": check.get("rule"),
+            "status": "warning",
+            "detail": check.get("message") or check.get("description"),
+            "description": plain(check.get("description") or ""),
+        }
+        for check in checks
+        if not check.get("passed") and not check.get("critical", True)
+    ]
+
+
+def plain(description: str) -> str:
+    """An expectation's sentence without the rule note that ends it in the Data Docs.
+
+    "Every school day in the range has a bell schedule (P5)." -> "Every school day in the range has a
+    bell schedule." (the report shows the rule in its own column).
+    """
+    return _RULE_NOTE.sub(".", description) if description else description
 
 
 def _failed_rules(message: str | None) -> dict[str, str]:

@@ -168,11 +168,13 @@ def write_report(
     log.info("write_report: %s: %s", report["outcome"], report["message"])
     log.info("write_report: the report of this rollback is %s", path)
     # The undone run's page says when and by whom; rebuilt from the reports, like the index.
-    publish.publish_rollback(folder, report["sync_run_id"])
+    page = publish.publish_rollback(folder, report["sync_run_id"])
+    # A failure points at what a person reads: the rollback's page, else (not drawn) its JSON report.
+    where = f"report page: {page}" if page is not None else f"report: {path}"
     if report["status"] == "failed":
-        raise AirflowFailException(f"The rollback failed: {report['message']} (report: {path})")
+        raise AirflowFailException(f"The rollback failed: {report['message']} ({where})")
     if error is not None:
-        raise AirflowFailException(f"The rollback did its work, but {report['run_log']['detail']} (report: {path})")
+        raise AirflowFailException(f"The rollback did its work, but {report['run_log']['detail']} ({where})")
     return {"report_path": str(path), "outcome": report["outcome"], "deleted": report["deleted"]}
 
 

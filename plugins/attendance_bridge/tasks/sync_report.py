@@ -117,17 +117,19 @@ def write_report(
             unwritten = f"the report of this run could not be written to {path} ({type(exc).__name__}: {exc})"
             _record_report_unwritten(run, own_schema, _joined(report["message"], unwritten), error is None)
     log.info("write_report: %s, counts %s", report["status"], report["counts"])
+    page = None
     if unwritten is None:
         log.info("write_report: the report of this run is %s", path)
         _render_data_docs(run, path.parent)
-        _publish_pages(path.parent, upstream, codes, student_numbers)
+        page = _publish_pages(path.parent, upstream, codes, student_numbers)
     else:
         log.error("write_report: %s", unwritten)
     if error is not None:
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
         if not is_transient(error):
             raise error
-    where = f"report: {path}" if unwritten is None else unwritten
+    # A failure points at what a person reads: the run's page, else (not drawn) its JSON report.
+    where = unwritten or (f"report page: {page}" if page is not None else f"report: {path}")
     if report["status"] == "failed":
         raise AirflowFailException(f"The run failed: {report['message']} ({where})")
     if error is not None:
@@ -223,8 +225,10 @@ def _publish_pages(
     upstream: Mapping[str, Any],
     codes: Mapping[int, Any],
     student_numbers: Mapping[int, Any] | None = None,
-) -> None:
-    """The run's report.html with its detail tables as CSV, and the index of all runs (best effort: logged)."""
+) -> ObjectStoragePath | None:
+    """The run's report.html with its detail tables as CSV, and the index of all runs (best effort: logged);
+    the page, or None when it could not be written."""
+    page = None
     try:
         started = time.perf_counter()
         frames = {name: read_frame(path) for name, path in _staged_details(upstream).items()}
@@ -236,6 +240,7 @@ def _publish_pages(
     except Exception:
         # The JSON report and the run log are the record; a page that cannot be drawn must not fail the run.
         log.exception("write_report: the report page could not be written")
+    return page
 
 
 def _by_date_and_code(
