@@ -28,9 +28,10 @@ A **dry run** (`dry_run: true`) skips steps 6 and 7 and reports the same counts.
 ## Where to look afterwards
 
 - **The run's report page**: `reports/school_<number>/<run id>/report.html` (or under
-  `ATTENDANCE_BRIDGE_REPORTS`): parameters, preconditions, counts, a weekly chart, the
-  conflicts and mismatches with CSV downloads, phase times. The `write_report` task log prints
-  its path. Next to it: `report.json`, the Great Expectations results
+  `ATTENDANCE_BRIDGE_REPORTS`): parameters, preconditions (and the warnings of checks that do
+  not stop a run), counts, a weekly chart, the conflicts and mismatches with CSV downloads, phase
+  times; it prints on paper too. The `write_report` task log prints its path, and a failed run's
+  message ends with it. Next to it: `report.json`, the Great Expectations results
   (`*_validation.json`) and their Data Docs site (`data_docs/index.html`).
 - **Every run, newest first**: `reports/index.html`, filterable by school and status.
 - The run log, the lineage of every inserted row and the backups: the `attendance_bridge`
@@ -51,6 +52,7 @@ from airflow.sdk import Param, dag
 from airflow.sdk.definitions.param import ParamsDict
 from attendance_bridge import wiring
 from attendance_bridge.catalog import SYNC_DAG_ID
+from attendance_bridge.domain.request import school_year_proposals
 
 PARAMS = ParamsDict(
     {
@@ -62,9 +64,12 @@ PARAMS = ParamsDict(
         ),
         "year": Param(
             None,
-            type=["null", "integer", "string"],
+            # "string" first, with proposals: Airflow's trigger form then draws one line of text (a field of
+            # several types without proposals is a six-line JSON box); a CLI conf may still give 35 as a number.
+            type=["null", "string", "integer"],
+            examples=school_year_proposals(pendulum.today("UTC").date()),
             title="School year",
-            description='A yearid such as 35 or a school year such as "2025-2026". '
+            description='A school year such as "2025-2026", or its yearid (35 is 2025-2026). '
             "Empty: the school year whose year term contains the run's logical date.",
         ),
         "direction": Param(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from attendance_bridge.catalog import ROLLBACK_TASK_IDS, SYNC_TASK_IDS
-from attendance_bridge.domain.request import PARAMETER_NAMES
+from attendance_bridge.domain.request import PARAMETER_NAMES, parse_run_parameters
 from attendance_bridge.domain.rollback_plan import PARAMETER_NAMES as ROLLBACK_PARAMETER_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +177,33 @@ def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -
     assert params.get_param("start_date").schema["format"] == "date"
     assert params.get_param("end_date").schema["format"] == "date"
     assert params.get_param("dry_run").value is False
+
+
+def form_widget(schema: dict) -> str:
+    """The field Airflow 3.3's trigger form draws for a Param's schema (the UI's FlexibleForm/FieldSelector.tsx,
+    for the schemas of this DAG): several non-null types without enum or examples make a multi-line JSON box;
+    otherwise the first non-null type decides, and a string without a format is one line of text."""
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    non_null = [kind for kind in types if kind != "null"]
+    if len(non_null) > 1 and "enum" not in schema and "examples" not in schema:
+        return "multi-line JSON box"
+    if non_null[0] == "string" and "format" not in schema and "enum" not in schema:
+        return "one-line text"
+    return non_null[0]
+
+
+def test_the_school_year_field_is_one_line_of_text_that_takes_35_or_2025_2026(sync_dag) -> None:
+    """Issue 20, point 6 (SPEC section 3: a yearid or "2025-2026"): one line in the form, which sends text, and a
+    CLI conf's number 35 still passes Airflow's check of the params."""
+    year = sync_dag.params.get_param("year")
+    assert form_widget(year.schema) == "one-line text"
+    assert form_widget({"type": ["null", "integer", "string"]}) == "multi-line JSON box"  # the schema it replaces
+    for given in ("35", "2025-2026", 35, None):
+        assert year.resolve(given) == given
+    assert year.value is None  # empty: the year of the logical date
+    assert len(year.schema["examples"]) == 2 and all(
+        parse_run_parameters({"school_number": 100, "year": proposal}).yearid for proposal in year.schema["examples"]
+    )
 
 
 # --------------------------------------------------------------------------- the rollback DAG

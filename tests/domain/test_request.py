@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from attendance_bridge.domain.request import RunParameters, parse_run_parameters
+from attendance_bridge.domain.request import RunParameters, parse_run_parameters, school_year_proposals
 from attendance_bridge.errors import InvalidParameter, PreconditionFailed
 
 
@@ -97,3 +97,40 @@ def test_precondition_refusals_without_the_database(conf: dict, rule: str, messa
     with pytest.raises(PreconditionFailed, match=message) as refused:
         parse_run_parameters(conf)
     assert refused.value.rule == rule
+
+
+@pytest.mark.parametrize(
+    ("given", "yearid"),
+    [(35, 35), ("35", 35), (" 35 ", 35), ("2025-2026", 35), (" 2025-2026 ", 35), ("", None), (None, None)],
+)
+def test_the_year_is_a_yearid_as_a_number_or_as_the_form_s_text_or_a_school_year(given: object, yearid) -> None:
+    """SPEC section 3: yearid (int) or "2025-2026"; the trigger form's one-line field sends "35" as text (issue 20)."""
+    assert parse_run_parameters({"school_number": 100, "year": given}).yearid == yearid
+
+
+def test_a_yearid_given_as_text_meets_p2_as_the_number_does() -> None:
+    with pytest.raises(PreconditionFailed, match=r"^P2 failed for school 100: school years before 2004-2005") as p2:
+        parse_run_parameters({"school_number": 100, "year": "13"})
+    assert p2.value.rule == "P2" and p2.value.school_number == 100
+
+
+@pytest.mark.parametrize("junk", ["last year", "2025", "35a", "35.0", "-3", "2025/2026"])
+def test_a_year_that_is_neither_form_is_refused_naming_the_parameter_the_school_and_the_value(junk: str) -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        parse_run_parameters({"school_number": 200, "year": junk})
+    assert refused.value.name == "year"
+    assert str(refused.value) == (
+        f"Run parameter 'year': {junk!r} is not a school year (asked for school 200); "
+        'write a yearid such as 35 or a school year such as "2025-2026"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "proposals"),
+    [(date(2026, 1, 15), ["2025-2026", "2024-2025"]), (date(2026, 7, 1), ["2026-2027", "2025-2026"])],
+)
+def test_the_form_proposes_this_school_year_and_the_one_before(today: date, proposals: list[str]) -> None:
+    assert school_year_proposals(today) == proposals
+    assert [parse_run_parameters({"school_number": 100, "year": year}).yearid for year in proposals] == [
+        int(year[:4]) - 1990 for year in proposals
+    ]

@@ -66,6 +66,7 @@ REFUSED_BY_THE_RUN = {
     # P2: a year from 2004-2005 on, that the school has; a range inside its year term.
     "P2 yearid 13": conf("P2 failed for school 100", "before 2004-2005", "2003-2004", school_number=100, year=13),
     "P2 year 2003-2004": conf("P2 failed for school 100", "before 2004-2005", school_number=100, year="2003-2004"),
+    "P2 yearid 13 as text": conf("P2 failed for school 100", "before 2004-2005", school_number=100, year="13"),
     "P2 negative year": conf("P2 failed for school 100", "before 2004-2005", school_number=100, year=-3),
     "P2 no year term": conf("P2 failed for school 100", "no year term for 2020-2021", school_number=100, year=30),
     "P2 start before the term": conf(
@@ -215,7 +216,13 @@ REFUSED_BY_THE_RUN = {
         "Run parameter 'year'", "'2025-2027' is not a school year", school_number=100, year="2025-2027"
     ),
     "year not a year": conf(
-        "Run parameter 'year'", "'last year' is not a school year", school_number=100, year="last year"
+        "Run parameter 'year'",
+        "'last year' is not a school year (asked for school 100)",
+        school_number=100,
+        year="last year",
+    ),
+    "year 2025": conf(
+        "Run parameter 'year'", "'2025' is not a school year", "yearid such as 35", school_number=100, year="2025"
     ),
     "huge year": conf("Run parameter 'year'", "1000000000 would be the school year", school_number=100, year=10**9),
     "year with SQL": conf(

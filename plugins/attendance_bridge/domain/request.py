@@ -55,6 +55,9 @@ PARAMETER_NAMES = ("school_number", "year", "direction", "absent_periods", "star
 # yearid 210 is 2200-2201: far enough for any real calendar, small enough to catch typos.
 LARGEST_YEARID = 210
 _SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")
+# A yearid as text: what the trigger form's one-line field sends for 35.
+_YEARID_TEXT = re.compile(r"\d{1,3}")
+_YEAR_FORMS = 'a yearid such as 35 or a school year such as "2025-2026"'
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -122,31 +125,41 @@ def _school_number(value: object) -> int:
 
 
 def _yearid(value: object, school: int) -> int | None:
-    """A yearid (35) or a school year ("2025-2026"); P2: not before 2004-2005."""
-    if value is None:
+    """A yearid (35, or "35" as the trigger form sends it) or a school year ("2025-2026"); P2: not before
+    2004-2005. Empty text is no year, as null is (the form sends either for an empty field)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise InvalidParameter(
-            "year", f'must be a yearid such as 35 or a school year such as "2025-2026", not {value!r}'
-        )
-    if isinstance(value, str):
+        raise InvalidParameter("year", f"must be {_YEAR_FORMS}, not {value!r} (asked for school {school})")
+    if isinstance(value, str) and _YEARID_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    elif isinstance(value, str):
         match = _SCHOOL_YEAR.fullmatch(value.strip())
         if match is None or int(match[2]) != int(match[1]) + 1:
             raise InvalidParameter(
-                "year", f'{value!r} is not a school year; write two consecutive years, such as "2025-2026"'
+                "year", f"{value!r} is not a school year (asked for school {school}); write {_YEAR_FORMS}"
             )
         value = int(match[1]) - YEARID_OFFSET
     if not isinstance(value, int):
-        raise InvalidParameter(
-            "year", f'must be a yearid such as 35 or a school year such as "2025-2026", not {value!r}'
-        )
+        raise InvalidParameter("year", f"must be {_YEAR_FORMS}, not {value!r} (asked for school {school})")
     if value < FIRST_YEARID:
         raise PreconditionFailed(
             "P2", school, f"school years before 2004-2005 cannot be synchronized (year {school_year(value)})"
         )
     if value > LARGEST_YEARID:
-        raise InvalidParameter("year", f"{value} would be the school year {school_year(value)}; check the number")
+        raise InvalidParameter(
+            "year",
+            f"{value} would be the school year {school_year(value)} (asked for school {school}); check the number: "
+            f"write {_YEAR_FORMS}",
+        )
     return value
+
+
+def school_year_proposals(today: date) -> list[str]:
+    """The trigger form's proposals for the year: the school year ``today`` falls in (one starting on
+    1 July, as most do) and the one before, newest first. Proposals only: the field takes any year."""
+    first = today.year if today.month >= 7 else today.year - 1
+    return [f"{first}-{first + 1}", f"{first - 1}-{first}"]
 
 
 def _date(name: str, value: object) -> date | None:
