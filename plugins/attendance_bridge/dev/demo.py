@@ -4,7 +4,8 @@ It uses ``AIRFLOW_CONN_SIS_DB`` when set, otherwise an embedded PostgreSQL whose
 ``.demo/pgdata``. The demo district is generated into the schema on first use (never over
 existing tables). Then it runs the DAG with ``bin/airflow dags test`` for one school in the
 direction the school's current recording method implies, runs it again to show that the
-rerun inserts nothing (X2), and prints what each run did and where its report is.
+rerun inserts nothing (X2), and prints what each run did and where its report page, its
+validation results and their Data Docs are, then the index of every run.
 
 ``--print-connection`` only makes sure the embedded database is up (and holds the demo
 district) and prints it as an Airflow connection: ``bin/airflow`` uses it for ``sis_db``.
@@ -37,7 +38,7 @@ from attendance_bridge.config import (
 from attendance_bridge.db.sql import load_sql
 from attendance_bridge.dev.demo_district import build_demo_district, existing_sis_tables
 from attendance_bridge.dev.embedded_postgres import sis_connection
-from attendance_bridge.reporting.run_folders import index_url, run_page_url
+from attendance_bridge.reporting.run_folders import data_docs_url, index_url, run_page_url
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def latest_reports(conn: psycopg.Connection, pipeline_schema: str, school: int, 
 
 
 def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, float, Path]]) -> None:
-    """What each run did, by rule, and where its report and validation results are."""
+    """What each run did, by rule, and where its report page, validation results and Data Docs are; the index."""
     print(f"\n{SYNC_DAG_ID} for school {school}, twice:")
     for report, (attempt, seconds, log_path) in zip(reports, outcomes, strict=True):
         resolved, counts = report["resolved"], report["counts"]
@@ -130,9 +131,12 @@ def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, fl
             label = count.demo.get(resolved["direction"])
             if label is not None:
                 print(f"    {label:<58} {counts.get(count.name, 0):>9,}")
+        validations = report.get("validation_results") or {}
         print(f"    report page:        {_local(run_page_url(report['report_path']))}")
         print(f"    report (JSON):      {_local(report['report_path'])}")
-        print(f"    validation results: {_local(report['validation_results']['preconditions'])}")
+        print(f"    validation results: {_found(validations.get('preconditions'), 'preconditions')}")
+        print(f"                        {_found(validations.get('candidates'), 'records to add')}")
+        print(f"    Data Docs:          {_found(data_docs_url(report['report_path']), 'both validations as pages')}")
         print(f"    task logs:          {log_path}")
 
     if reports:
@@ -145,6 +149,14 @@ def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, fl
 def _local(url: str | None) -> str:
     """A file:// URL as a plain path, anything else as it is."""
     return urlsplit(url).path if url and url.startswith("file://") else str(url)
+
+
+def _found(url: str | None, what: str) -> str:
+    """Where a file of the run is, and what it holds; or that the run left none (a local file that is not there)."""
+    path = _local(url)
+    on_this_machine = url is not None and (url.startswith("file://") or "://" not in url)
+    missing = url is None or (on_this_machine and not Path(path).exists())
+    return f"{what}: none (the run did not get that far, or its task log says why)" if missing else f"{path} ({what})"
 
 
 if __name__ == "__main__":
