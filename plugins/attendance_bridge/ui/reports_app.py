@@ -12,6 +12,11 @@ requests get 401, others 403; never a page.
 - ``/attendance-reports/runs/<dag id>/<run id>``: the DAG run's tab (the plugin's external view):
   a redirect to the run's report page, or to an end-of-term run's district summary, or a plain
   page saying there is no report yet.
+
+Airflow's UI shows both external views in a same-origin iframe, whose requests carry the UI's
+login, the ``_token`` cookie, which ``get_user`` reads when there is no bearer header. The
+redirects and links start from where the app is mounted as the browser sees it (the ASGI
+``root_path``), so under an Airflow ``[api] base_url`` with a path (``/airflow/``) they keep it.
 """
 
 from __future__ import annotations
@@ -79,13 +84,18 @@ def inside_base(base: ObjectStoragePath, relative: str) -> ObjectStoragePath:
     return path
 
 
+def mounted_at(request: Request) -> str:
+    """This app's path as the browser sees it: ``/attendance-reports``, after Airflow's base path if it has one."""
+    return request.scope.get("root_path", "").rstrip("/") or URL_PREFIX
+
+
 def create_app() -> FastAPI:
     """The app the plugin mounts (built on the API server's first request to it)."""
     app = FastAPI(title="Attendance reports", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/", response_class=RedirectResponse)
-    def index(_: Reader) -> RedirectResponse:
-        return RedirectResponse(f"{URL_PREFIX}/files/{INDEX_HTML}", status_code=status.HTTP_302_FOUND)
+    def index(request: Request, _: Reader) -> RedirectResponse:
+        return RedirectResponse(f"{mounted_at(request)}/files/{INDEX_HTML}", status_code=status.HTTP_302_FOUND)
 
     @app.get("/files/{relative:path}")
     def report_file(relative: str, request: Request, _: Reader) -> Response:
@@ -100,28 +110,30 @@ def create_app() -> FastAPI:
         return Response(path.read_bytes(), media_type=kind, headers=HEADERS)
 
     @app.get("/runs/{dag_id}/{run_id:path}")
-    def run_tab(dag_id: str, run_id: str, _: Reader) -> Response:
+    def run_tab(dag_id: str, run_id: str, request: Request, _: Reader) -> Response:
+        home = mounted_at(request)
         if dag_id not in ATTENDANCE_DAG_IDS:
-            return _plain_page("Not an attendance bridge DAG", f"The DAG {dag_id} writes no attendance reports.")
+            return _plain_page("Not an attendance bridge DAG", f"The DAG {dag_id} writes no attendance reports.", home)
         page = run_page_of(reports_base(), run_id, district=dag_id == END_OF_TERM_DAG_ID)
         if page is None:
             return _plain_page(
                 "No report yet",
                 f"Run {run_id} of {dag_id} has no report yet: its last task writes it. Look again when the run "
                 "has ended, or open the task logs.",
+                home,
             )
-        return RedirectResponse(f"{URL_PREFIX}/files/{page}", status_code=status.HTTP_302_FOUND)
+        return RedirectResponse(f"{home}/files/{page}", status_code=status.HTTP_302_FOUND)
 
     return app
 
 
-def _plain_page(title: str, text: str) -> HTMLResponse:
-    """A small page of text, escaped, with the same no-script policy as the report pages."""
+def _plain_page(title: str, text: str, home: str) -> HTMLResponse:
+    """A small page of text, escaped, with the same no-script policy as the report pages; ``home`` is the app's path."""
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f'<title>{html.escape(title)}</title></head><body style="font-family: sans-serif; margin: 2em">'
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
-        f'<p><a href="{URL_PREFIX}/">Every run\'s report</a></p></body></html>'
+        f'<p><a href="{html.escape(home)}/">Every run\'s report</a></p></body></html>'
     )
     return HTMLResponse(body, headers=HEADERS)

@@ -1,0 +1,223 @@
+"""``make airflow`` (bin/airflow-ui) as a person runs it: it prints the address and the login, the
+login works, and Ctrl-C stops every Airflow process it started.
+
+It runs in an Airflow home of its own (``ATTENDANCE_BRIDGE_AIRFLOW_HOME``), never the checkout's
+``.airflow``, on a free port, with the test's PostgreSQL as the SIS (so the embedded demo database
+in ``.demo`` is not started either). Its processes are told apart from any other Airflow on the
+machine by that home in their environment, and by the session ``airflow standalone`` runs in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+from attendance_bridge.config import REPORTS_BASE_ENV, SIS_CONN_ENV, STAGING_BASE_ENV
+from attendance_bridge.dev.embedded_postgres import SisConnection
+
+from tests.support.airflow_services import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+HOME_ENV = "ATTENDANCE_BRIDGE_AIRFLOW_HOME"
+# First start: the metadata database is migrated, then airflow standalone starts four components.
+START_TIMEOUT = 300
+STOP_TIMEOUT = 90
+READY = re.compile(r"Airflow is ready: (?P<url>http://\S+)")
+LOGIN = re.compile(r"log in as: (?P<user>\S+) / (?P<password>\S+)\s+\(kept in (?P<kept>\S+)\)")
+# What each component's process is called (the api-server renames itself "airflow api_server").
+COMPONENTS = {
+    "scheduler": r"\bairflow scheduler\b",
+    "dag-processor": r"\bairflow dag-processor\b",
+    "api-server": r"\bairflow api[-_]server\b",
+    "triggerer": r"\bairflow triggerer\b",
+}
+
+
+class Output:
+    """The lines a process prints, read on a thread so the test can wait for one with a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        """The first line (from here on) matching ``pattern``; fails with the output when the process ends first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no line matching {pattern.pattern!r} in {timeout:.0f}s:\n" + self.text()
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            assert line is not None, f"the output ended before {pattern.pattern!r}:\n" + self.text()
+            self.lines.append(line)
+            if found := pattern.search(line):
+                return found
+
+    def rest(self, timeout: float) -> str:
+        """Every line still to come, once the output has ended."""
+        self._thread.join(timeout)
+        while not self._queue.empty():
+            line = self._queue.get()
+            if line is not None:
+                self.lines.append(line)
+        return self.text()
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def airflow_processes(home: Path, sessions: set[int] | frozenset[int] = frozenset()) -> list[psutil.Process]:
+    """The live processes of the Airflow this test started: AIRFLOW_HOME is ``home``, or in one of ``sessions``.
+
+    The components rename themselves (setproctitle), which blanks what /proc shows of their
+    environment, so their session (``make airflow`` starts airflow standalone in one of its own)
+    is what finds them.
+    """
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if os.getsid(process.pid) in sessions or process.environ().get("AIRFLOW_HOME") == str(home):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+            continue
+    return found
+
+
+def command_of(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.NoSuchProcess:
+        return "(gone)"
+
+
+@dataclass
+class MakeAirflow:
+    """``make airflow`` as started, its Airflow home and port, and the sessions its Airflow runs in (once known)."""
+
+    process: subprocess.Popen[str]
+    home: Path
+    port: int
+    sessions: set[int] = field(default_factory=set)
+
+
+@pytest.fixture
+def make_airflow(sis_server: SisConnection, tmp_path: Path) -> Iterator[MakeAirflow]:
+    """``make airflow`` started in a session of its own, as a terminal's foreground job."""
+    home = tmp_path / "airflow_home"
+    port = free_port()
+    # A person's shell: none of the Airflow settings pytest's conftest gives this process.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "MAKE", "MFLAGS"))}
+    env |= {
+        HOME_ENV: str(home),
+        "AIRFLOW__API__PORT": str(port),
+        SIS_CONN_ENV: sis_server.airflow_json(),
+        STAGING_BASE_ENV: f"file://{tmp_path / 'staging'}",
+        REPORTS_BASE_ENV: f"file://{tmp_path / 'reports'}",
+    }
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "-C", str(ROOT), "airflow"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    started = MakeAirflow(process, home, port)
+    try:
+        yield started
+    finally:
+        # Only when the test failed half-way: whatever of its Airflow is still there.
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for leftover in airflow_processes(home, started.sessions):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getsid(leftover.pid), signal.SIGKILL)
+
+
+def test_make_airflow_prints_a_login_that_works_and_ctrl_c_stops_every_process_it_started(
+    make_airflow: MakeAirflow,
+) -> None:
+    process, home, port = make_airflow.process, make_airflow.home, make_airflow.port
+    output = Output(process)
+    started = time.monotonic()
+
+    url = output.wait_for(READY, START_TIMEOUT)["url"]
+    login = output.wait_for(LOGIN, 10)
+    ready = time.monotonic()
+
+    assert url == f"http://localhost:{port}"
+    assert login["user"] == "admin"
+    # The login is the password Airflow generated in the test's home, and it is kept there.
+    generated = home / "simple_auth_manager_passwords.json.generated"
+    assert json.loads(generated.read_text()) == {"admin": login["password"]}
+    assert login["kept"] == str(generated)
+    # Logging in through the API with what was printed gives a token the API accepts.
+    request = urllib.request.Request(
+        f"{url}/auth/token",
+        data=json.dumps({"username": login["user"], "password": login["password"]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        token = json.load(response)["access_token"]
+    plugins = urllib.request.Request(f"{url}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(plugins, timeout=30) as response:
+        assert "attendance_reports" in [plugin["name"] for plugin in json.load(response)["plugins"]]
+    wrong = urllib.request.Request(
+        f"{url}/auth/token", data=json.dumps({"username": "admin", "password": "not it"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(wrong, timeout=30)
+    assert refused.value.code == 401
+
+    # Every component runs, in the test's home, and the tasks would reach this api-server's port.
+    sessions = make_airflow.sessions
+    sessions |= {os.getsid(member.pid) for member in airflow_processes(home)}
+    running = airflow_processes(home, sessions)
+    commands = [command_of(member) for member in running]
+    for component, name in COMPONENTS.items():
+        assert any(re.search(name, command) for command in commands), (component, *commands)
+    scheduler = next(member for member in running if re.search(COMPONENTS["scheduler"], command_of(member)))
+    assert scheduler.environ()["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == f"{url}/execution/"
+
+    # Ctrl-C: the terminal sends SIGINT to the foreground job's process group.
+    os.killpg(process.pid, signal.SIGINT)
+    returncode = process.wait(timeout=STOP_TIMEOUT)
+    stopped = time.monotonic()
+    printed = output.rest(timeout=10)
+
+    assert "stopped." in printed, printed
+    assert "did not stop" not in printed, printed  # each component shut down on its own, none was killed
+    # make waited for bin/airflow-ui to stop everything, then ended itself by the same signal.
+    assert returncode == -signal.SIGINT
+    left = airflow_processes(home, sessions)
+    assert not left, [command_of(member) for member in left]
+    print(
+        f"\nmake airflow: ready after {ready - started:.1f}s, stopped {stopped - ready:.1f}s after Ctrl-C (exit {returncode})"
+    )
