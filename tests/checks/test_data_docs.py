@@ -164,6 +164,9 @@ def test_the_site_names_nothing_on_the_internet(tmp_path: Path) -> None:
         content = page.read_text()
         assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//", content), page
         assert "newsletter" not in content.lower() and "greatexpectations.io" not in content, page
+        # Every file a page loads (scripts, styles, the favicon) is in the site.
+        for target in re.findall(r"<(?:link|script|img)\b[^>]*?(?:href|src)=\"([^\"#]+)\"", content):
+            assert (page.parent / unquote(target)).resolve().is_file(), (page.name, target)
 
 
 def index_statuses(index: Path) -> dict[str, str]:
