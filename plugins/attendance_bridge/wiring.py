@@ -78,11 +78,11 @@ def sync_tasks(school: Any = None, group_id: str | None = None) -> None:
 
     @task
     def check_parameters(school: dict | None = None) -> dict:
-        from attendance_bridge.tasks import sync
+        from attendance_bridge.tasks.parameters import check_parameters
 
         context = get_current_context()
         _name_map_index(context, school)
-        return _leaving_failure(context, lambda: sync.check_parameters(run_of(context, school), _conf(context, school)))
+        return _leaving_failure(context, lambda: check_parameters(run_of(context, school), _conf(context, school)))
 
     @task
     def extract_school_tables(checked: dict, school: dict | None = None) -> dict:

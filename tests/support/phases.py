@@ -28,7 +28,7 @@ from attendance_bridge.domain.frames import source_records
 from attendance_bridge.domain.request import BridgeRequest, RunScope
 from attendance_bridge.domain.rules import bridge_records
 from attendance_bridge.reporting.run_folders import staging_folder, write_frame
-from attendance_bridge.tasks import sync
+from attendance_bridge.tasks import parameters, sync
 from attendance_bridge.tasks.runtime import TaskRun
 
 from tests.support.sync_sandbox import YEAR_FIRST_DAY, YEAR_LAST_DAY, Sandbox
@@ -107,7 +107,7 @@ def run_phases(run: TaskRun, conf: dict[str, Any], until: str = "load_missing_re
     What write_report would read from XCom comes back; the caller may change the SIS before the next
     phase, or call ``sync_report.write_report`` itself (or never: a process that died).
     """
-    upstream: dict[str, Any] = {"check_parameters": sync.check_parameters(run, conf)}
+    upstream: dict[str, Any] = {"check_parameters": parameters.check_parameters(run, conf)}
     for name, arguments in PHASE_ARGUMENTS.items():
         if "check_parameters" == until:
             break

@@ -18,7 +18,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge.catalog import SYNC_DAG_ID
 from attendance_bridge.config import REPORTS_BASE_ENV
 from attendance_bridge.reporting.run_folders import folder_name
-from attendance_bridge.tasks import sync, sync_report
+from attendance_bridge.tasks import parameters, sync, sync_report
 from attendance_bridge.tasks.runtime import TaskRun
 
 from tests.support.phases import run_phases
@@ -175,7 +175,7 @@ def test_a_refusal_points_at_the_run_s_report_page_not_at_its_json(sandbox) -> N
     run = TaskRun(SYNC_DAG_ID, "manual__p2-refused", date(2026, 6, 6), "operator")
     conf = {"school_number": 100, "year": "2003-2004"}
     with pytest.raises(AirflowFailException) as refused:
-        sync.check_parameters(run, conf)
+        parameters.check_parameters(run, conf)
 
     with pytest.raises(AirflowFailException) as failed:
         sync_report.write_report(run, conf, {}, {"check_parameters": str(refused.value)})

@@ -250,3 +250,13 @@ def parse_finish_request(conf: Mapping[str, Any]) -> tuple[int, str]:
     if not isinstance(run_id, str) or not run_id.strip():
         raise InvalidParameter("run_id", "is required: the id of the sync run to finish, as in its run log row")
     return school, run_id.strip()
+
+
+def plausible_school(value: Any) -> int | None:
+    """A conf's school number when it could be one (a whole number within P1's range), else None.
+
+    A refused conf keeps its value in ``parameters``; the report's and run log's school column must
+    not carry a number the database cannot hold (2**63, say).
+    """
+    plausible = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_SCHOOL_NUMBER
+    return value if plausible else None

@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from attendance_bridge.catalog import COUNT_NAMES, PRECONDITIONS, READ_PHASES, TASK_LABELS, WRITE_PHASES
-from attendance_bridge.config import LARGEST_SCHOOL_NUMBER, YEARID_OFFSET
+from attendance_bridge.config import YEARID_OFFSET
+from attendance_bridge.domain.request import plausible_school
 from attendance_bridge.domain.task_results import SyncResults
 
 REPORT_VERSION = 1
@@ -107,16 +108,6 @@ def run_report(
         },
         "report_path": report_path,
     }
-
-
-def plausible_school(value: Any) -> int | None:
-    """A conf's school number when it could be one (a whole number within P1's range), else None.
-
-    A refused conf keeps its value in ``parameters``; the report's and run log's school column must
-    not carry a number the database cannot hold (2**63, say).
-    """
-    plausible = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_SCHOOL_NUMBER
-    return value if plausible else None
 
 
 def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> list[dict[str, Any]]:

@@ -13,10 +13,9 @@ from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import run_log
 from attendance_bridge.db.connection import connect_sis
 from attendance_bridge.db.finish_run import Finished, finish
-from attendance_bridge.domain.request import parse_finish_request
+from attendance_bridge.domain.request import parse_finish_request, plausible_school
 from attendance_bridge.reporting import publish
 from attendance_bridge.reporting.run_folders import REPORT_JSON, read_json, report_folder, reports_base_of, write_json
-from attendance_bridge.reporting.run_report import plausible_school
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
 from attendance_bridge.db.rollback import check_rows, find_sync_run, roll_back_run
+from attendance_bridge.domain.request import plausible_school
 from attendance_bridge.domain.rollback_plan import (
     PLAN_FILE,
     PROBLEMS_IN_MESSAGE,
@@ -30,7 +31,6 @@ from attendance_bridge.domain.rollback_plan import (
 )
 from attendance_bridge.reporting import publish
 from attendance_bridge.reporting.run_folders import REPORT_JSON, read_json, report_folder, write_json
-from attendance_bridge.reporting.run_report import plausible_school
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log, plain
 
 log = logging.getLogger(__name__)

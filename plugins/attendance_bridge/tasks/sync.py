@@ -1,4 +1,5 @@
-"""The tasks of a sync, one function per task of ``catalog.SYNC_TASKS`` but the report (``tasks.sync_report``).
+"""The tasks of a sync, one function per task of ``catalog.SYNC_TASKS`` but the first (``tasks.parameters``)
+and the report (``tasks.sync_report``).
 
 Each takes the run (``TaskRun``) and what earlier tasks returned through XCom, does its work
 against the SIS database and the run's staging folder, logs its time and row counts, and
@@ -19,14 +20,13 @@ import pandas as pd
 
 from attendance_bridge import checks
 from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, SOURCE_CHANGES_TABLE
-from attendance_bridge.config import DAILY_TO_MEETING, DIRECTION_AUTO, MEETING_TO_DAILY, pipeline_schema
+from attendance_bridge.config import DAILY_TO_MEETING, DIRECTION_AUTO, MEETING_TO_DAILY
 from attendance_bridge.db.backup import take_backup
-from attendance_bridge.db.connection import connect_sis, sis_schema
+from attendance_bridge.db.connection import connect_sis
 from attendance_bridge.db.extract import PREFS_COLUMNS, read_prefs, read_school_frames
 from attendance_bridge.db.load import load_records
-from attendance_bridge.db.lookups import school_and_range
 from attendance_bridge.domain.frames import RECORD_DTYPES, SchoolFrames, source_records
-from attendance_bridge.domain.request import RunScope, parse_run_parameters
+from attendance_bridge.domain.request import RunScope
 from attendance_bridge.domain.rules import bridge_records
 from attendance_bridge.domain.task_results import (
     BackedUp,
@@ -45,8 +45,8 @@ from attendance_bridge.reporting.run_folders import (
     write_frame,
     write_json,
 )
-from attendance_bridge.reporting.run_report import load_warnings, plausible_school
-from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log, plain
+from attendance_bridge.reporting.run_report import load_warnings
+from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, plain
 
 log = logging.getLogger(__name__)
 
@@ -55,30 +55,6 @@ PREFS_FRAME = "prefs"
 # What the compute task stages besides the records: their source records as read (for the load)
 # and the report's detail tables (catalog.COMPUTED_DETAIL_TABLES).
 SOURCES_FRAME = "sources"
-
-
-def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS: the run's scope."""
-    school = plausible_school(conf.get("school_number"))
-    with guarded_phase("check_parameters", run, school) as timing, connect_sis() as conn:
-        schema, own_schema = sis_schema(conn), pipeline_schema()
-        open_run_log(conn, own_schema, run, school, conf)
-        parameters = parse_run_parameters(conf)
-        yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
-    scope = RunScope(
-        school_number=parameters.school_number,
-        yearid=yearid,
-        start_date=start,
-        end_date=end,
-        requested_direction=parameters.direction,
-        absent_periods=parameters.absent_periods,
-        dry_run=parameters.dry_run,
-        sis_schema=schema,
-        pipeline_schema=own_schema,
-    )
-    checked = scope.to_xcom() | {"seconds": timing["seconds"]}
-    log.info("check_parameters: %s", checked)
-    return checked
 
 
 def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, SOURCE_CHANGES_TAB
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import lookups, migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
-from attendance_bridge.domain.request import RunScope
+from attendance_bridge.domain.request import RunScope, plausible_school
 from attendance_bridge.domain.task_results import Loaded, SyncResults
 from attendance_bridge.reporting import publish
 from attendance_bridge.reporting.records_by_date import candidates_by_date_and_code, with_descriptions
@@ -34,7 +34,7 @@ from attendance_bridge.reporting.run_folders import (
     reports_base_of,
     write_json,
 )
-from attendance_bridge.reporting.run_report import plausible_school, run_outcome, run_report, student_ids
+from attendance_bridge.reporting.run_report import run_outcome, run_report, student_ids
 from attendance_bridge.tasks.runtime import TaskRun
 from attendance_bridge.tasks.sync import staged_records
 
