@@ -9,6 +9,7 @@ bin/airflow, the DAGs and the installed Airflow expect. No database, no network.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -463,6 +464,16 @@ def test_the_executor_is_celery_with_redis_as_broker_and_the_metadata_db_as_resu
         assert url.scheme == scheme, key
         assert (url.hostname, url.port, url.path) == ("airflow-db", 5432, f"/{metadata_db['POSTGRES_DB']}"), key
         assert (url.username, url.password) == (metadata_db["POSTGRES_USER"], metadata_db["POSTGRES_PASSWORD"]), key
+
+
+def test_celery_workers_import_the_task_libraries_once_before_they_fork(airflow_env: dict[str, str]) -> None:
+    # Issue 21: Celery imports its `imports` in the worker, before the pool and the task processes fork.
+    from attendance_bridge.celery_config import CELERY_CONFIG, PRELOAD_MODULE
+
+    module, _, name = airflow_env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rpartition(".")
+    assert (module, name) == ("attendance_bridge.celery_config", "CELERY_CONFIG")
+    assert PRELOAD_MODULE in CELERY_CONFIG["imports"]
+    assert importlib.util.find_spec(PRELOAD_MODULE) is not None
 
 
 def test_tasks_reach_the_execution_api_of_the_api_server_service(

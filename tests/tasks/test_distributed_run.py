@@ -121,6 +121,8 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
                     **task_environment(),
                     "AIRFLOW__CELERY__BROKER_URL": broker_url,
                     "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
+                    # As docker-compose.yml sets it: the libraries imported once per worker (issue 21).
+                    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "attendance_bridge.celery_config.CELERY_CONFIG",
                 },
             ) as airflow:
                 start_workers(airflow, broker_url, queue, hostnames)
@@ -151,3 +153,12 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
     assert {task["hostname"] for task in school_tasks} == set(hostnames.values())
     # What landed is exactly what the manual runs wrote in the twin district.
     pd.testing.assert_frame_equal(new_records(sandbox, before), by_hand)
+    # Each task process was forked from a worker that had imported Great Expectations once, at its
+    # start (celery_config): no gate paid the import again. The task logs say so at each task's start.
+    gate_logs = [
+        path.read_text()
+        for task_id in ("validate_preconditions", "validate_candidates")
+        for path in (airflow.home / "logs").rglob(f"task_id={GROUP}.{task_id}/**/*.log")
+    ]
+    assert len(gate_logs) == 4, "two gates for each of the two schools"
+    assert all("Great Expectations already imported" in text for text in gate_logs)

@@ -12,11 +12,14 @@ message that says what happened in words (which database, how many attempts).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -61,7 +64,10 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
     timing: dict[str, float] = {}
     started = time.perf_counter()
     attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts is not None else ""
-    log.info("%s: starting (run %s, school %s%s)", name, run.run_id, school_number, attempt)
+    log.info(
+        "%s: starting (run %s, school %s%s; %s s after its process started, Great Expectations %s)",
+        name, run.run_id, school_number, attempt, _since_process_start(), _gx_state(),
+    )  # fmt: skip
     try:
         yield timing
     except Exception as exc:
@@ -83,6 +89,25 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
         raise AirflowFailException(message) from exc
     timing["seconds"] = round(time.perf_counter() - started, 3)
     log.info("%s: done in %.2f s", name, timing["seconds"])
+
+
+def _since_process_start() -> str:
+    """Seconds since this process started, as text ("0.41"; "?" where /proc is not there).
+
+    In a deployment each task is its own process: this is what the task paid before its first line
+    of work (Airflow, the DAG file, the task's imports); ``bench`` reads it from the task logs.
+    """
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return "?"
+    return f"{max(uptime - ticks / os.sysconf('SC_CLK_TCK'), 0.0):.2f}"
+
+
+def _gx_state() -> str:
+    """Whether Great Expectations was already imported when the task started (a Celery worker's preload)."""
+    return "already imported" if "great_expectations" in sys.modules else "not imported"
 
 
 def _gave_up(name: str, run: TaskRun, what: str, unreachable: bool) -> str:
