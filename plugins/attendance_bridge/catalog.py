@@ -13,6 +13,7 @@ one line in ``PRECONDITIONS`` (and its suite in ``checks.suites``). Nothing else
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from attendance_bridge.config import DAILY_TO_MEETING, MEETING_TO_DAILY
@@ -210,3 +211,17 @@ DETAIL_TABLES: dict[str, str] = {
 }
 SOURCE_CHANGES_TABLE = "source_changes"
 COMPUTED_DETAIL_TABLES = tuple(name for name in DETAIL_TABLES if name != SOURCE_CHANGES_TABLE)
+
+
+# The rule's note that ends an expectation's sentence (its GX description): " (P5)." or
+# " (DQ1; a warning: the run goes on).".
+_RULE_NOTE = re.compile(r"\s*\((?:P|DQ|C)\d[^()]*\)\.?$")
+
+
+def without_rule_note(sentence: str) -> str:
+    """An expectation's sentence without the rule note that ends it, for a place that shows the rule beside it.
+
+    "Every school day in the range has a bell schedule (P5)." -> "Every school day in the range has a
+    bell schedule." A sentence without such a note is returned as it is.
+    """
+    return _RULE_NOTE.sub(".", sentence) if sentence else sentence

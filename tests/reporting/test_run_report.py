@@ -3,7 +3,8 @@ critical (issue 20, point 4)."""
 
 from __future__ import annotations
 
-from attendance_bridge.reporting.run_report import plain, precondition_summary, precondition_warnings, run_report
+from attendance_bridge.catalog import without_rule_note
+from attendance_bridge.reporting.run_report import precondition_summary, precondition_warnings, run_report
 
 CHECKED = {"check_parameters": {"school_number": 100}}
 
@@ -114,7 +115,10 @@ def test_the_report_shows_an_expectations_sentence_without_the_rule_note_the_rul
         "status": "passed",
         "detail": "Every school day in the range has a bell schedule. Every bell schedule used in the range has one bridge period.",
     }
-    assert plain("Every enrolment ends after the day it starts (DQ1; a warning: the run goes on).") == (
+    assert without_rule_note("Every enrolment ends after the day it starts (DQ1; a warning: the run goes on).") == (
         "Every enrolment ends after the day it starts."
     )
-    assert plain("A sentence (with a note) that is not a rule's.") == "A sentence (with a note) that is not a rule's."
+    assert (
+        without_rule_note("A sentence (with a note) that is not a rule's.")
+        == "A sentence (with a note) that is not a rule's."
+    )

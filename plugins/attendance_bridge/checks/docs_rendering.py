@@ -19,7 +19,6 @@ imports GX at the top; only ``checks.data_docs`` names it, and only when a site 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -39,6 +38,7 @@ from great_expectations.render.renderer.site_index_page_renderer import SiteInde
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from attendance_bridge.catalog import without_rule_note
 from attendance_bridge.checks.gx import is_critical, offender_sentence
 from attendance_bridge.checks.suites import suite_document
 from attendance_bridge.config import PROJECT_ROOT
@@ -48,8 +48,6 @@ VIEWS_DIR = PROJECT_ROOT / "include" / "data_docs_views"
 # How many offenders a check's page lists (the precondition frames list every one in the results).
 LISTED_OFFENDERS = 50
 WARNING = "warning"
-# The rule's note that ends a description, "(P5)." or "(DQ1; a warning: the run goes on).".
-_RULE_NOTE = re.compile(r"\s*\([^()]*\)\.?$|\.$")
 WARNING_ICON = ["fas", "fa-exclamation-triangle", "text-warning"]
 
 
@@ -124,7 +122,7 @@ def _section_title(validation_results: Any) -> str:
     described = [config["description"] for config in configs if config.get("description")]
     if not described:
         return rules
-    sentence = _RULE_NOTE.sub("", described[0])
+    sentence = without_rule_note(described[0]).removesuffix(".")
     return f"{rules}: {sentence}" + (f" (and {len(described) - 1} more)" if len(described) > 1 else "")
 
 

@@ -17,7 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from attendance_bridge.catalog import COUNT_NAMES, PRECONDITIONS, READ_PHASES, TASK_LABELS, WRITE_PHASES
+from attendance_bridge.catalog import (
+    COUNT_NAMES,
+    PRECONDITIONS,
+    READ_PHASES,
+    TASK_LABELS,
+    WRITE_PHASES,
+    without_rule_note,
+)
 from attendance_bridge.config import YEARID_OFFSET
 from attendance_bridge.domain.request import plausible_school
 from attendance_bridge.domain.task_results import SyncResults
@@ -27,8 +34,6 @@ REPORT_VERSION = 1
 _CHECKED_BY_PARAMETERS = ("P1", "P2")
 _CHECKED_AT_START = "checked in the SIS when the run started, before any record was read"
 # A refusal's message names each failed rule: "P5 failed for school 100: ..." (P10 and on too).
-# The rule's note that ends an expectation's sentence: " (P5)." or " (DQ1; a warning: the run goes on).".
-_RULE_NOTE = re.compile(r"\s*\((?:P|DQ|C)\d[^()]*\)\.?$")
 _FAILED_RULE = re.compile(r"\b(P\d+) failed for ")
 # The student column of the detail tables: the SIS's internal id.
 STUDENT_ID = "studentid"
@@ -131,7 +136,10 @@ def precondition_summary(upstream: Mapping[str, Any], message: str | None) -> li
             if failures:
                 state, detail = "failed", " ".join(check["message"] for check in failures)
             elif rule_checks and upstream.get("validate_preconditions"):
-                state, detail = "passed", " ".join(dict.fromkeys(plain(check["description"]) for check in rule_checks))
+                state, detail = (
+                    "passed",
+                    " ".join(dict.fromkeys(without_rule_note(check["description"]) for check in rule_checks)),
+                )
             elif rule in failed_in_message:
                 state, detail = "failed", failed_in_message[rule]
             else:
@@ -152,20 +160,11 @@ def precondition_warnings(upstream: Mapping[str, Any]) -> list[dict[str, Any]]:
             "rule": check.get("rule"),
             "status": "warning",
             "detail": check.get("message") or check.get("description"),
-            "description": plain(check.get("description") or ""),
+            "description": without_rule_note(check.get("description") or ""),
         }
         for check in checks
         if not check.get("passed") and not check.get("critical", True)
     ]
-
-
-def plain(description: str) -> str:
-    """An expectation's sentence without the rule note that ends it in the Data Docs.
-
-    "Every school day in the range has a bell schedule (P5)." -> "Every school day in the range has a
-    bell schedule." (the report shows the rule in its own column).
-    """
-    return _RULE_NOTE.sub(".", description) if description else description
 
 
 def _failed_rules(message: str | None) -> dict[str, str]:
