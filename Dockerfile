@@ -34,6 +34,9 @@ COPY plugins/ /opt/attendance-bridge/plugins/
 COPY include/ /opt/attendance-bridge/include/
 COPY expectations/ /opt/attendance-bridge/expectations/
 COPY deploy/load_demo_district.py /opt/attendance-bridge/deploy/load_demo_district.py
+# Compiled once here: PYTHONDONTWRITEBYTECODE (above) would otherwise have every task process compile
+# the project's modules again (pip already compiled the packages' own).
+RUN python -m compileall -q /opt/attendance-bridge/dags /opt/attendance-bridge/plugins
 
 # Airflow runs as an unprivileged user (uid 50000, group 0, as in Airflow's own image). The
 # folders that docker-compose.yml mounts named volumes on are created here and owned by it, so a
