@@ -13,6 +13,8 @@ id, whether it is critical, a description and the sentence template a failure is
 from __future__ import annotations
 
 import logging
+import sys
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ import pandas as pd
 
 from attendance_bridge.errors import PreconditionFailed, SuiteLoadError
 
+log = logging.getLogger(__name__)
 # How many offending objects a failure message names before it says "and N more".
 NAMED_IN_MESSAGE = 5
 # GX logs at INFO while it is imported (~200 lines from _docs_decorators alone), and
@@ -209,12 +212,17 @@ def import_gx() -> Any:
     """great_expectations, imported with its loggers at WARNING (see ``GX_LOGGERS``)."""
     for name in GX_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    first = "great_expectations" not in sys.modules
+    started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx
         import great_expectations.data_context.types.base  # re-levels its logger on import
     for name in GX_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    if first:
+        # What this process paid for GX before its work could go on (process_clock.GX_IMPORT_PATTERN).
+        log.info("Great Expectations imported in %.2f s", time.perf_counter() - started)
     return gx
 
 

@@ -12,14 +12,12 @@ message that says what happened in words (which database, how many attempts).
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -29,6 +27,7 @@ from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
 from attendance_bridge.errors import Refusal
+from attendance_bridge.process_clock import peak_memory_mb, since_process_start
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +63,7 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
     timing: dict[str, float] = {}
     started = time.perf_counter()
     attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts is not None else ""
-    log.info(
-        "%s: starting (run %s, school %s%s; %s s after its process started, Great Expectations %s)",
-        name, run.run_id, school_number, attempt, _since_process_start(), _gx_state(),
-    )  # fmt: skip
+    log_start(name, run, school_number, attempt)
     try:
         yield timing
     except Exception as exc:
@@ -88,21 +84,20 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
         # AirflowFailException: the task fails now, without its retries.
         raise AirflowFailException(message) from exc
     timing["seconds"] = round(time.perf_counter() - started, 3)
-    log.info("%s: done in %.2f s", name, timing["seconds"])
+    log_done(name, timing["seconds"])
 
 
-def _since_process_start() -> str:
-    """Seconds since this process started, as text ("0.41"; "?" where /proc is not there).
+def log_start(name: str, run: TaskRun, school_number: int | None, attempt: str = "") -> None:
+    """A task's first line of work: how long after its process started it came (``process_clock``)."""
+    log.info(
+        "%s: starting (run %s, school %s%s; %s s after its process started, Great Expectations %s)",
+        name, run.run_id, school_number, attempt, since_process_start(), _gx_state(),
+    )  # fmt: skip
 
-    In a deployment each task is its own process: this is what the task paid before its first line
-    of work (Airflow, the DAG file, the task's imports); ``bench`` reads it from the task logs.
-    """
-    try:
-        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return "?"
-    return f"{max(uptime - ticks / os.sysconf('SC_CLK_TCK'), 0.0):.2f}"
+
+def log_done(name: str, seconds: float) -> None:
+    """A task's last line of work: how long it took and its process's peak memory."""
+    log.info("%s: done in %.2f s, peak memory %d MB", name, seconds, peak_memory_mb())
 
 
 def _gx_state() -> str:

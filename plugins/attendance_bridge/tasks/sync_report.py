@@ -35,7 +35,7 @@ from attendance_bridge.reporting.run_folders import (
     write_json,
 )
 from attendance_bridge.reporting.run_report import run_outcome, run_report, student_ids
-from attendance_bridge.tasks.runtime import TaskRun
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
 from attendance_bridge.tasks.sync import staged_records
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def write_report(
     checked = upstream.get("check_parameters") or {}
     school = checked.get("school_number", plausible_school(conf.get("school_number")))
     started = time.perf_counter()
+    log_start("write_report", run, school)
     own_schema = checked.get("pipeline_schema") or pipeline_schema()
     upstream = dict(upstream)
     failures = failures or {}
@@ -128,6 +129,7 @@ def write_report(
         log.error("write_report: %s; the report file is this run's only record", report["run_log"]["detail"])
         if not is_transient(error):
             raise error
+    log_done("write_report", time.perf_counter() - started)
     # A failure points at what a person reads: the run's page, else (not drawn) its JSON report.
     where = unwritten or (f"report page: {page}" if page is not None else f"report: {path}")
     if report["status"] == "failed":
