@@ -7,8 +7,10 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser test test-unit test-integration demo airflow bench lock clean
+.PHONY: help setup browser test test-unit test-integration demo airflow bench bench-district bench-phases lock clean
 STUDENTS ?= 2500
+SCHOOLS ?= 20
+MODES ?= cold,warm,deployed
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,7 +52,15 @@ demo: setup  ## build the demo district in the embedded PostgreSQL and run the b
 airflow: setup  ## the Airflow UI here on the embedded defaults: prints the address and the login; Ctrl-C stops it
 	bin/airflow-ui
 
-bench: setup  ## a large school end to end against an in-database SQL reference and the naive way (STUDENTS=2500)
+bench: setup  ## whole sync runs (cold, warm, deployed) against their no-op floor and an in-database SQL reference (STUDENTS=2500)
+	PYTHONPATH=plugins:. $(BIN)/python bench/dag_runs.py --students $(STUDENTS) --modes $(MODES)
+
+# STUDENTS is 600 here unless given (make bench-district SCHOOLS=4 STUDENTS=100); 2,500 for bench.
+bench-district: DISTRICT_STUDENTS = $(if $(filter file,$(origin STUDENTS)),600,$(STUDENTS))
+bench-district: setup  ## a district's end of term on 2 Celery workers against its no-op floor and SQL references (SCHOOLS=20 STUDENTS=600)
+	PYTHONPATH=plugins:. $(BIN)/python bench/district.py --schools $(SCHOOLS) --students $(DISTRICT_STUDENTS)
+
+bench-phases: setup  ## the sync's phases in one warm process against the SQL reference and the naive way (STUDENTS=2500)
 	PYTHONPATH=plugins:. $(BIN)/python bench/end_to_end.py --students $(STUDENTS)
 
 lock: setup  ## re-resolve requirements.in into requirements.txt

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 
 import psycopg
 import pytest
@@ -165,6 +166,27 @@ def test_size_follows_students_per_school() -> None:
         assert 2.4 < large[table] / small[table] < 3.6, table
     for table in ("calendar_day", "period", "bell_schedule_items", "attendance_code", "prefs"):
         assert large[table] == small[table], table
+
+
+def test_a_larger_district_repeats_the_two_schools_under_new_numbers_with_ranges_that_never_meet() -> None:
+    # The district benchmark's shape (bench/district.py), small: the two plans in turn, numbered n * 100.
+    tables = demo_district_tables(8, seed=SEED, schools=5)
+    schools = tables["schools"]
+    assert schools["school_number"].tolist() == [100, 200, 300, 400, 500]
+    assert schools["name"].tolist()[2:] == ["Lincoln High 2", "Roosevelt Middle 2", "Lincoln High 3"]
+    assert schools["abbreviation"].is_unique
+    # Every school's year ends the same day: one end-of-term run reconciles them all.
+    year_terms = tables["terms"].loc[tables["terms"]["isyearrec"] == 1]
+    assert len(year_terms) == 5 and year_terms["lastday"].nunique() == 1
+    now = tables["prefs"].loc[(tables["prefs"]["yearid"] == 35) & (tables["prefs"]["schoolid"] > 0)]
+    assert sorted(now["schoolid"].unique()) == [100, 200, 300, 400, 500]
+    assert set(tables["attendance"]["schoolid"]) == {100, 200, 300, 400, 500}
+    # Each table's ids are unique and in a range of its own, as in the two-school district.
+    # (terms repeat their ids in every school; attendance_time's come from the database)
+    numbered = {name: frame["id"] for name, frame in tables.items() if name not in ("terms", "attendance_time")}
+    assert all(ids.is_unique for ids in numbered.values())
+    spans = sorted((ids.min(), ids.max(), name) for name, ids in numbered.items())
+    assert all(high < next_low for (_, high, _), (next_low, _, _) in pairwise(spans))
 
 
 def test_year_follows_yearid() -> None:

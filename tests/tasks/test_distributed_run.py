@@ -17,7 +17,6 @@ side, on both workers.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ import pytest
 from attendance_bridge.dev.embedded_postgres import SisConnection
 
 from tests.support.airflow_services import AirflowServices, RestClient, running_airflow
+from tests.support.celery_workers import celery_environment, start_workers
 from tests.support.redis_broker import forget_queue, redis_broker
 from tests.support.sync_sandbox import (
     ROOT,
@@ -36,7 +36,6 @@ from tests.support.sync_sandbox import (
     rows_before,
     task_environment,
 )
-from tests.support.worker_hostname import CALLABLE, WORKER_HOSTNAME_ENV
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,42 +44,7 @@ GROUP = "reconcile_school"
 # The run whose data interval is 5 June, the last day of both demo schools' year term.
 TERM_END_RUN = datetime(2026, 6, 6, 2, tzinfo=UTC)
 WORKERS = ("worker-a", "worker-b")
-WORKER_START_TIMEOUT = 120
 RUN_TIMEOUT = 900
-
-
-def celery_workers(broker_url: str) -> set[str]:
-    """The node names (``name@host``) of the Celery workers that answer a ping on the broker."""
-    from celery import Celery
-
-    app = Celery(broker=broker_url)
-    try:
-        replies = app.control.ping(timeout=1.0)
-    finally:
-        app.close()
-    return {node for reply in replies for node in reply}
-
-
-def start_workers(airflow: AirflowServices, broker_url: str, queue: str, names: dict[str, str]) -> None:
-    """Start one ``airflow celery worker`` per name, each with a host name of its own; wait until all answer."""
-    # The project root first, for the hostname callable's module; whatever the environment had after it.
-    python_path = os.pathsep.join(filter(None, (str(ROOT), airflow.env.get("PYTHONPATH"))))
-    for component, hostname in names.items():
-        airflow.start_component(
-            component,
-            "celery", "worker", "--queues", queue, "--concurrency", "1",
-            "--celery-hostname", f"{hostname}@%h",
-            # Both workers are on this machine: the log server's port would clash, and the
-            # api-server reads the task logs from the shared AIRFLOW_HOME/logs anyway.
-            "--skip-serve-logs",
-            env={WORKER_HOSTNAME_ENV: hostname, "AIRFLOW__CORE__HOSTNAME_CALLABLE": CALLABLE, "PYTHONPATH": python_path},
-        )  # fmt: skip
-    wanted = set(names.values())
-    airflow.wait_until(
-        f"Celery workers {sorted(wanted)} to answer a ping",
-        lambda: wanted <= {node.split("@", 1)[0] for node in celery_workers(broker_url)},
-        WORKER_START_TIMEOUT,
-    )
 
 
 def wait_for_run(airflow: AirflowServices, api: RestClient, run_id: str) -> dict:
@@ -117,13 +81,8 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
                 tmp_path_factory.mktemp("airflow_home"),
                 wait_for_dag=DAG_ID,
                 executor="CeleryExecutor",
-                extra_env={
-                    **task_environment(),
-                    "AIRFLOW__CELERY__BROKER_URL": broker_url,
-                    "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
-                    # As docker-compose.yml sets it: the libraries imported once per worker (issue 21).
-                    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "attendance_bridge.celery_config.CELERY_CONFIG",
-                },
+                # The broker, this test's queue, and the libraries imported once per worker (issue 21).
+                extra_env={**task_environment(), **celery_environment(broker_url, queue)},
             ) as airflow:
                 start_workers(airflow, broker_url, queue, hostnames)
                 ready = time.monotonic()

@@ -22,6 +22,11 @@ Same arguments, same rows: every random choice comes from one ``numpy.random.def
 and ids are handed out in a fixed order. Each table draws its ids from its own range, so a
 join on the wrong id column finds nothing instead of something plausible.
 
+``schools=`` (2 by default) makes a larger district, the district benchmark's
+(``bench/district.py``): the two schools repeated in turn as 300, 400, ... ("Lincoln High 2",
+"Roosevelt Middle 2", ...), every school's year ending the same day; the default district is
+unchanged by it.
+
 The package, by job: ``plan`` (tables, id ranges, codes, the two school plans), ``school_calendar``
 (the year, calendar days, bell schedules, terms), ``enrolments`` (students, sections, cc),
 ``attendance`` (one school's records, copies and noise), ``district`` (all of it as frames) and

@@ -24,6 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--students", type=int, default=300, help="students per school (default 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument(
+        "--schools", type=int, default=2, help="schools (default the demo's 2; more repeat the two in turn)"
+    )
     parser.add_argument("--schema", default=DEFAULT_SIS_SCHEMA, help="target schema (default public)")
     parser.add_argument(
         "--data-dir",
@@ -34,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.students <= MAX_STUDENTS_PER_SCHOOL:
         parser.error(f"--students must be 1 to {MAX_STUDENTS_PER_SCHOOL}")
+    if args.schools < 1:
+        parser.error("--schools must be 1 or more")
 
     connection = sis_connection(args.data_dir)
     with psycopg.connect(**connection.conninfo_kwargs(), autocommit=True) as conn:
@@ -45,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        district = build_demo_district(conn, args.schema, students_per_school=args.students, seed=args.seed)
+        district = build_demo_district(
+            conn, args.schema, students_per_school=args.students, seed=args.seed, schools=args.schools
+        )
     print(
         f"Demo district in schema {district.schema!r}: schools "
         f"{', '.join(map(str, district.school_numbers))}, yearid {district.yearid}, "

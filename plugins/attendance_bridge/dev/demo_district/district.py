@@ -30,7 +30,6 @@ from attendance_bridge.dev.demo_district.attendance import (
 from attendance_bridge.dev.demo_district.enrolments import enrolled_students, sections_and_enrolments
 from attendance_bridge.dev.demo_district.plan import (
     CODES,
-    ID_BASES,
     MAX_STUDENTS_PER_SCHOOL,
     PERIODS,
     SCHOOL_PLANS,
@@ -39,6 +38,8 @@ from attendance_bridge.dev.demo_district.plan import (
     SchoolPlan,
     SchoolSetup,
     as_day,
+    district_plans,
+    id_bases,
 )
 from attendance_bridge.dev.demo_district.school_calendar import SchoolYear, bell_schedules, calendar_days, school_terms
 
@@ -184,14 +185,15 @@ def _attendance(
     calendar_day: pd.DataFrame,
     codes: pd.DataFrame,
     year: SchoolYear,
+    first_id: int,
     rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """attendance and attendance_time: records first, then later copies and noise."""
+    """attendance and attendance_time (ids from ``first_id``): records first, then later copies and noise."""
     first = _numbered(
         pd.concat(
             [frame for school in schools for frame in (daily_entries(school, rng), meeting_entries(school, rng))]
         ),
-        ID_BASES["attendance"] + 1,
+        first_id,
     )
     later = []
     for school in schools:
@@ -247,11 +249,11 @@ def _attendance(
     return attendance, attendance_time
 
 
-def _prefs(year: SchoolYear, ids: dict[str, IdRange]) -> pd.DataFrame:
+def _prefs(plans: Sequence[SchoolPlan], year: SchoolYear, ids: dict[str, IdRange]) -> pd.DataFrame:
     """The school settings now and last year, and the district office's (all off)."""
     rows = [
         (plan.number, yearid, name, value)
-        for plan in SCHOOL_PLANS
+        for plan in plans
         for yearid, settings in ((year.yearid - 1, plan.prefs_last_year), (year.yearid, plan.prefs_now))
         for name, value in settings
     ] + [
@@ -262,31 +264,38 @@ def _prefs(year: SchoolYear, ids: dict[str, IdRange]) -> pd.DataFrame:
     return prefs.assign(id=ids["prefs"].take(len(prefs)))
 
 
-def demo_district_tables(students_per_school: int = 300, seed: int = 7, yearid: int = 35) -> dict[str, pd.DataFrame]:
-    """Every SIS table of the demo district as frames (COPY_COLUMNS plus helper columns)."""
+def demo_district_tables(
+    students_per_school: int = 300, seed: int = 7, yearid: int = 35, schools: int = len(SCHOOL_PLANS)
+) -> dict[str, pd.DataFrame]:
+    """Every SIS table of the demo district as frames (COPY_COLUMNS plus helper columns); ``schools`` other
+    than 2 gives a district of that many schools (``plan.district_plans``)."""
     if not 1 <= students_per_school <= MAX_STUDENTS_PER_SCHOOL:
         raise ValueError(f"students_per_school must be 1 to {MAX_STUDENTS_PER_SCHOOL}")
     if yearid < FIRST_YEARID:
         raise ValueError(f"yearid {yearid} is before 2004-2005")
+    plans = district_plans(schools)
     rng = np.random.default_rng(seed)
     year = SchoolYear.for_yearid(yearid)
-    ids = {table: IdRange(base) for table, base in ID_BASES.items()}
+    bases = id_bases(schools)
+    ids = {table: IdRange(base) for table, base in bases.items()}
     schools_frame = pd.DataFrame(
         {
-            "id": ids["schools"].take(len(SCHOOL_PLANS)),
-            "school_number": [plan.number for plan in SCHOOL_PLANS],
-            "name": [plan.name for plan in SCHOOL_PLANS],
-            "abbreviation": [plan.abbreviation for plan in SCHOOL_PLANS],
-            "low_grade": [plan.grades[0] for plan in SCHOOL_PLANS],
-            "high_grade": [plan.grades[1] for plan in SCHOOL_PLANS],
+            "id": ids["schools"].take(len(plans)),
+            "school_number": [plan.number for plan in plans],
+            "name": [plan.name for plan in plans],
+            "abbreviation": [plan.abbreviation for plan in plans],
+            "low_grade": [plan.grades[0] for plan in plans],
+            "high_grade": [plan.grades[1] for plan in plans],
         }
     )
-    prefs = _prefs(year, ids)
-    schools = [_school_setup(plan, year, ids, students_per_school, rng) for plan in SCHOOL_PLANS]
+    prefs = _prefs(plans, year, ids)
+    setups = [_school_setup(plan, year, ids, students_per_school, rng) for plan in plans]
     tables = {
-        name: pd.concat([school.tables[name] for school in schools], ignore_index=True) for name in schools[0].tables
+        name: pd.concat([school.tables[name] for school in setups], ignore_index=True) for name in setups[0].tables
     }
-    attendance, attendance_time = _attendance(schools, tables["calendar_day"], tables["attendance_code"], year, rng)
+    attendance, attendance_time = _attendance(
+        setups, tables["calendar_day"], tables["attendance_code"], year, bases["attendance"] + 1, rng
+    )
     tables |= {
         "schools": schools_frame,
         "prefs": prefs,

@@ -12,7 +12,13 @@ from psycopg import sql
 
 from attendance_bridge.db.sql import load_sql
 from attendance_bridge.dev.demo_district.district import demo_district_tables
-from attendance_bridge.dev.demo_district.plan import COPY_COLUMNS, SCHOOL_PLANS, SIS_TABLES, DemoDistrict
+from attendance_bridge.dev.demo_district.plan import (
+    COPY_COLUMNS,
+    SCHOOL_PLANS,
+    SIS_TABLES,
+    DemoDistrict,
+    district_plans,
+)
 from attendance_bridge.dev.demo_district.school_calendar import SchoolYear
 
 # The DDL files of include/sql/dev/sis/ in the order they must run (indexes after their table).
@@ -97,9 +103,11 @@ def generate_demo_district(
     students_per_school: int = 300,
     seed: int = 7,
     yearid: int = 35,
+    schools: int = len(SCHOOL_PLANS),
 ) -> DemoDistrict:
-    """Fill the empty SIS tables of ``schema`` with the demo district, in one transaction."""
-    tables = demo_district_tables(students_per_school, seed, yearid)
+    """Fill the empty SIS tables of ``schema`` with the demo district (of ``schools`` schools: the demo's two
+    by default), in one transaction."""
+    tables = demo_district_tables(students_per_school, seed, yearid, schools)
     with conn.transaction():
         _use_schema(conn, schema)
         for table, frame in tables.items():
@@ -116,7 +124,7 @@ def generate_demo_district(
         )
     return DemoDistrict(
         schema=schema,
-        school_numbers=tuple(plan.number for plan in SCHOOL_PLANS),
+        school_numbers=tuple(plan.number for plan in district_plans(schools)),
         yearid=yearid,
         switch_date=SchoolYear.for_yearid(yearid).spring_first_day,
         row_counts=MappingProxyType({table: len(frame) for table, frame in tables.items()}),
@@ -124,10 +132,15 @@ def generate_demo_district(
 
 
 def build_demo_district(
-    conn: psycopg.Connection, schema: str, *, students_per_school: int = 300, seed: int = 7
+    conn: psycopg.Connection,
+    schema: str,
+    *,
+    students_per_school: int = 300,
+    seed: int = 7,
+    schools: int = len(SCHOOL_PLANS),
 ) -> DemoDistrict:
     """Create ``schema`` if needed, its SIS tables and the demo district, in one transaction."""
     with conn.transaction():
         conn.execute(sql.SQL(load_sql("dev/demo/create_schema")).format(schema=sql.Identifier(schema)))
         create_sis_schema(conn, schema)
-        return generate_demo_district(conn, schema, students_per_school=students_per_school, seed=seed)
+        return generate_demo_district(conn, schema, students_per_school=students_per_school, seed=seed, schools=schools)

@@ -3,12 +3,16 @@ plan of each of its two schools (their methods, prefs and course catalogue).
 
 Each table draws its ids from its own range, so a join on the wrong id column finds nothing
 instead of something plausible.
+
+A larger district (``district_plans``: the district benchmark's 20 schools) repeats the two plans
+in turn under new numbers and names, with every id range widened in proportion (``id_bases``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -290,6 +294,35 @@ SCHOOL_PLANS: tuple[SchoolPlan, ...] = (
         ),
     ),
 )
+
+
+def district_plans(schools: int = len(SCHOOL_PLANS)) -> tuple[SchoolPlan, ...]:
+    """The plans of a district of ``schools`` schools: the two demo schools (the default), then copies of
+    them in turn, school ``n`` of the district numbered ``n * 100``: 300 is a second Lincoln High
+    ("Lincoln High 2", LHS2), 400 a second Roosevelt Middle, and so on. Every school's year ends the same day.
+    """
+    if schools < 1:
+        raise ValueError(f"a district has at least one school, not {schools}")
+    plans = []
+    for index in range(schools):
+        plan = SCHOOL_PLANS[index % len(SCHOOL_PLANS)]
+        copy = index // len(SCHOOL_PLANS)
+        if copy:
+            plan = replace(
+                plan,
+                number=(index + 1) * 100,
+                name=f"{plan.name} {copy + 1}",
+                abbreviation=f"{plan.abbreviation}{copy + 1}",
+            )
+        plans.append(plan)
+    return tuple(plans)
+
+
+def id_bases(schools: int = len(SCHOOL_PLANS)) -> dict[str, int]:
+    """Each table's id base for a district of ``schools`` schools: ``ID_BASES`` for the demo's two, each
+    base times the number of pairs of schools for more, so every range keeps room for its schools."""
+    scale = max(1, math.ceil(schools / len(SCHOOL_PLANS)))
+    return {table: base * scale for table, base in ID_BASES.items()}
 
 
 @dataclass(frozen=True)
