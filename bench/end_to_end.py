@@ -170,7 +170,7 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
     from airflow.providers.postgres.hooks.postgres import PostgresHook  # noqa: F401
-    from attendance_bridge.tasks import sync, sync_report
+    from attendance_bridge.tasks import parameters, sync, sync_report
     from attendance_bridge.tasks.runtime import TaskRun
 
     imports = time.perf_counter() - import_started
@@ -236,7 +236,8 @@ def run_case(case: Case, template: str, prefix: str) -> dict[str, Any]:
 
             def run_phase(phase: str) -> None:
                 started = time.perf_counter()
-                upstream[phase] = getattr(sync, phase)(run, *arguments[phase]())
+                task_module = parameters if phase == "check_parameters" else sync
+                upstream[phase] = getattr(task_module, phase)(run, *arguments[phase]())
                 seconds[phase] = round(time.perf_counter() - started, 3)
 
             pipeline_started = time.perf_counter()
