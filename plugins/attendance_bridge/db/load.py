@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg.types.json import Jsonb
@@ -36,6 +37,7 @@ from psycopg.types.json import Jsonb
 from attendance_bridge.catalog import FINISH_RUN_DAG_ID
 from attendance_bridge.config import MODE_DAILY, MODE_MEETING
 from attendance_bridge.db.backup import BackupManifest, require_own_transaction, verified_backup
+from attendance_bridge.db.binary_copy import copy_blocks
 from attendance_bridge.db.locks import LOCK_TIMEOUT, hold_off_writers, lock_school
 from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
 from attendance_bridge.domain.frames import RECORD_DTYPES, TABLE_COLUMNS
@@ -333,45 +335,23 @@ def _require_coverage(manifest: BackupManifest, sis_schema: str, school_number: 
 
 def _copy_records(conn: psycopg.Connection, frame: pd.DataFrame, sources: pd.DataFrame) -> None:
     """The records into ``pg_temp.bridge_records`` and their sources into ``pg_temp.bridge_sources``, each with
-    one binary COPY, then statistics for the planner."""
+    one binary COPY built from the frames' columns (``binary_copy``), then statistics for the planner."""
     conn.execute(load_sql("load/create_bridge_records"))
     conn.execute(load_sql("load/create_bridge_sources"))
+    records = [
+        (name, np.arange(len(frame), dtype=np.int64) if name == "row_number" else frame[name], pg_type)
+        for name, pg_type in COPY_TYPES.items()
+    ]
+    source_columns = [
+        (name, sources[name], pg_type) for name, pg_type in zip(SOURCE_DTYPES, SOURCE_COPY_TYPES, strict=True)
+    ]
     with conn.cursor() as cursor:
-        with cursor.copy(load_sql("load/copy_bridge_records")) as copy:
-            copy.set_types(list(COPY_TYPES.values()))
-            for row in zip(*_copy_columns(frame), strict=True):
-                copy.write_row(row)
-        with cursor.copy(load_sql("load/copy_bridge_sources")) as copy:
-            copy.set_types(SOURCE_COPY_TYPES)
-            for row in zip(*_columns(sources, SOURCE_DTYPES), strict=True):
-                copy.write_row(row)
+        for copy_statement, columns in (
+            ("load/copy_bridge_records", records),
+            ("load/copy_bridge_sources", source_columns),
+        ):
+            with cursor.copy(load_sql(copy_statement)) as copy:
+                for block in copy_blocks(columns, conn.info.encoding):
+                    copy.write(block)
         cursor.execute(load_sql("load/analyze_bridge_records"))
         cursor.execute(load_sql("load/analyze_bridge_sources"))
-
-
-def _columns(frame: pd.DataFrame, dtypes: dict[str, str]) -> list[list[Any]]:
-    """A frame's columns as lists of Python values for COPY (dates as dates, None for a missing value)."""
-    columns: list[list[Any]] = []
-    for name, dtype in dtypes.items():
-        if dtype.startswith("datetime64"):
-            columns.append(frame[name].dt.date.tolist())
-        elif dtype in ("Int64", "str"):
-            columns.append(frame[name].astype(object).where(frame[name].notna(), None).tolist())
-        else:
-            columns.append(frame[name].tolist())
-    return columns
-
-
-def _copy_columns(frame: pd.DataFrame) -> list[list[Any]]:
-    """The COPY's columns as lists of Python values (None for a missing time)."""
-    columns: list[list[Any]] = []
-    for name in COPY_TYPES:
-        if name == "row_number":
-            columns.append(list(range(len(frame))))
-        elif name == "att_date":
-            columns.append(frame["att_date"].dt.date.tolist())
-        elif RECORD_DTYPES[name] == "Int64":
-            columns.append(frame[name].astype(object).where(frame[name].notna(), None).tolist())
-        else:
-            columns.append(frame[name].tolist())
-    return columns
