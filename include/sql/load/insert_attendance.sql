@@ -12,9 +12,17 @@
 -- that kept a row from landing).
 WITH to_insert AS MATERIALIZED (
     SELECT t.*
-    FROM pg_temp.bridge_records AS t
-    WHERE NOT EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
-      AND NOT EXISTS (
+    FROM (
+        -- The records whose source is unchanged, planned on their own (OFFSET 0 keeps them apart), on
+        -- the records' real number: a hash anti-join. Planned after the existence check below, on its
+        -- guess of one record left, it read every stale source again for every record: 82 s instead
+        -- of 13 s under the lock on attendance with 2,000 of them on a 2,500-student school.
+        SELECT r.*
+        FROM pg_temp.bridge_records AS r
+        WHERE NOT EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = r.parent_attendanceid)
+        OFFSET 0
+    ) AS t
+    WHERE NOT EXISTS (
         SELECT 1
         FROM {sis_schema}.attendance AS a
         -- Constant bounds let the planner read the school's range once (schoolid, att_date index).
