@@ -36,7 +36,8 @@ from great_expectations.render.renderer.page_renderer import ValidationResultsPa
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
 from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader
+from jinja2.bccache import Bucket
 
 from attendance_bridge.catalog import without_rule_note
 from attendance_bridge.checks.gx import is_critical, offender_sentence
@@ -252,12 +253,37 @@ class AuditorIndexPage(SiteIndexPageRenderer):
 # ----------------------------------------------------------------------------- offline templates
 
 
+class _CompiledTemplates(BytecodeCache):
+    """The templates the site's views compiled, kept in this process for the views after them.
+
+    GX gives each view of a site a Jinja environment of its own, which compiles every template it
+    renders again: 50 compilations of 23 templates per site. Jinja's bytecode cache hands a
+    template compiled by one view to the next (a run's site: 0.30 s instead of 0.40 s here); an
+    entry is keyed by the template's name and file and used only while its source is the same
+    (Jinja compares a checksum). Nothing leaves the process.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 class _OfflineTemplates:
-    """GX's Jinja view with this project's templates looked up first (``VIEWS_DIR``)."""
+    """GX's Jinja view with this project's templates looked up first (``VIEWS_DIR``), sharing compiled templates."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self.env.loader = ChoiceLoader([FileSystemLoader(str(VIEWS_DIR)), self.env.loader])
+        self.env.bytecode_cache = _COMPILED_TEMPLATES
 
 
 class OfflinePageView(_OfflineTemplates, DefaultJinjaPageView):
