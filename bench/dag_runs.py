@@ -101,9 +101,9 @@ class Names:
     def sis(self) -> str:
         return f"{self.prefix}_sis"
 
-    @property
-    def reference(self) -> str:
-        return f"{self.prefix}_reference"
+    def reference(self, case: Case) -> str:
+        """The copy the SQL reference wrote for ``case``, kept to the end: every mode's runs are compared with it."""
+        return f"{self.prefix}_reference_{case.shape}"
 
     @property
     def pipeline(self) -> str:
@@ -148,35 +148,35 @@ def fresh_sis_copy(conn: Any, template: str, names: Names) -> int:
     return conn.execute(end_to_end.statement("dev/bench/select_max_attendance_dcid", schema=names.sis)).fetchone()[0]
 
 
-def reference(conn: Any, template: str, names: Names) -> dict[str, Any]:
+def reference(conn: Any, template: str, names: Names, case: Case) -> dict[str, Any]:
     """The SQL reference on its own copy: seconds, and the highest id before it (for the row checks)."""
     from bench import sql_reference
 
-    end_to_end.drop_schemas(conn, names.reference, names.scratch)
-    end_to_end.copy_schema(conn, template, names.reference)
+    end_to_end.drop_schemas(conn, names.reference(case), names.scratch)
+    end_to_end.copy_schema(conn, template, names.reference(case))
     conn.execute(end_to_end.statement("dev/bench/create_schema", schema=names.scratch))
     after = conn.execute(
-        end_to_end.statement("dev/bench/select_max_attendance_dcid", schema=names.reference)
+        end_to_end.statement("dev/bench/select_max_attendance_dcid", schema=names.reference(case))
     ).fetchone()[0]
     conn.execute("CHECKPOINT")
     first, last = end_to_end.YEAR_FIRST_DAY, end_to_end.YEAR_LAST_DAY
     started = time.perf_counter()
-    sql_reference.back_up_school(conn, names.reference, names.scratch, end_to_end.SCHOOL, first, last)
+    sql_reference.back_up_school(conn, names.reference(case), names.scratch, end_to_end.SCHOOL, first, last)
     backup = time.perf_counter() - started
     started = time.perf_counter()
     inserted = sql_reference.insert_missing_records(
-        conn, names.reference, end_to_end.SCHOOL, end_to_end.YEARID, DIRECTION, ABSENT_PERIODS, first, last
+        conn, names.reference(case), end_to_end.SCHOOL, end_to_end.YEARID, DIRECTION, ABSENT_PERIODS, first, last
     )[0]
     insert = time.perf_counter() - started
     return {"backup": round(backup, 2), "insert": round(insert, 2), "total": round(backup + insert, 2),
             "records": int(inserted), "after": after}  # fmt: skip
 
 
-def same_records(conn: Any, names: Names, sis_after: int, reference_after: int, what: str) -> int:
+def same_records(conn: Any, names: Names, case: Case, sis_after: int, reference_after: int, what: str) -> int:
     """The rows the run added, compared with the reference's; exits with an error when they differ."""
     rows, reference_rows, only_run, only_reference = conn.execute(
         end_to_end.statement(
-            "dev/bench/select_records_differing", pipeline_copy=names.sis, reference_copy=names.reference
+            "dev/bench/select_records_differing", pipeline_copy=names.sis, reference_copy=names.reference(case)
         ),
         {"pipeline_after": sis_after, "reference_after": reference_after},
     ).fetchone()
@@ -497,7 +497,7 @@ def main() -> None:
             for case in cases:
                 template = templates["schemas"][case.shape]
                 result: dict[str, Any] = {"case": case.name, "gx_import_seconds": gx}
-                result["reference"] = reference(conn, template, names)
+                result["reference"] = reference(conn, template, names, case)
                 print(f"{case.name}: SQL reference {result['reference']['total']} s", flush=True)
                 env = cold_environment(info, names)
                 if "cold" in modes:
@@ -505,7 +505,7 @@ def main() -> None:
                     floor = cold_run(NOOP_DAG_ID, env, None)
                     sync = cold_run(SYNC_DAG_ID, env, CONF)
                     result["records"] = same_records(
-                        conn, names, after, result["reference"]["after"], f"{case.name}, cold"
+                        conn, names, case, after, result["reference"]["after"], f"{case.name}, cold"
                     )
                     result["cold"] = {"floor": floor, "sync": sync}
                     print(f"{case.name}: cold {result['cold']}", flush=True)
@@ -513,7 +513,7 @@ def main() -> None:
                     after = fresh_sis_copy(conn, template, names)
                     result["warm"] = warm_runs(env, names)
                     result["records"] = same_records(
-                        conn, names, after, result["reference"]["after"], f"{case.name}, warm"
+                        conn, names, case, after, result["reference"]["after"], f"{case.name}, warm"
                     )
                     print(f"{case.name}: warm {result['warm']}", flush=True)
                 results.append(result)
@@ -524,7 +524,7 @@ def main() -> None:
                         floor = deployed_run(airflow, NOOP_DAG_ID, None)
                         sync = deployed_run(airflow, SYNC_DAG_ID, CONF)
                         result["records"] = same_records(
-                            conn, names, after, result["reference"]["after"], f"{case.name}, deployed"
+                            conn, names, case, after, result["reference"]["after"], f"{case.name}, deployed"
                         )
                         noop_starts = [task["work_started_after_seconds"] for task in floor["tasks"].values()]
                         result["deployed"] = {"floor": floor, "sync": sync,
@@ -535,7 +535,7 @@ def main() -> None:
                 imports = task_imports()
         finally:
             end_to_end.drop_schemas(
-                conn, names.sis, names.pipeline, names.reference, names.scratch,
+                conn, names.sis, names.pipeline, names.scratch, *(names.reference(case) for case in cases),
                 *(templates.get("schemas") or {}).values(),
             )  # fmt: skip
             shutil.rmtree(names.folder, ignore_errors=True)
