@@ -34,7 +34,7 @@ from attendance_bridge.reporting.run_folders import (
     run_page_from_summary,
     write_json,
 )
-from attendance_bridge.tasks.runtime import TaskRun
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def find_schools_to_reconcile(run: TaskRun, start: datetime, end: datetime, time
     # The district's timezone as Airflow reads it (pendulum: the DAG's timetable uses the same).
     first_day, last_day = interval_days(start, end, pendulum.timezone(timezone))
     started = time.perf_counter()
+    log_start("find_schools_to_reconcile", run, None)
     log.info(
         "find_schools_to_reconcile: terms ending %s to %s (data interval %s to %s, %s), mode %s",
         first_day, last_day, start.isoformat(), end.isoformat(), timezone, mode,
@@ -65,6 +66,7 @@ def find_schools_to_reconcile(run: TaskRun, start: datetime, end: datetime, time
         "find_schools_to_reconcile: %d school sync(s), %d school(s) left out, in %.2f s",
         len(planned), len(left_out), time.perf_counter() - started,
     )  # fmt: skip
+    log_done("find_schools_to_reconcile", time.perf_counter() - started)
     interval = {
         "first_day": first_day.isoformat(),
         "last_day": last_day.isoformat(),
@@ -79,6 +81,8 @@ def find_schools_to_reconcile(run: TaskRun, start: datetime, end: datetime, time
 def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, Any]:
     """The district summary (``reports/district/<run id>/summary.json`` and ``.html``); fails after writing it
     when a school failed, so the DAG run's state says so. An interval in which no term ends writes nothing."""
+    started = time.perf_counter()
+    log_start("write_district_summary", run, None)
     planned, left_out = plan.get("reconciliations") or [], plan.get("left_out") or []
     if not planned and not left_out:
         log.info("write_district_summary: no term ended in this interval; no summary is written")
@@ -106,6 +110,7 @@ def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, A
             row["school_number"], row["outcome"], row["counts"], f"({row['reason']})" if row["reason"] else "",
         )  # fmt: skip
     log.info("write_district_summary: the district summary of this run is %s (page %s)", path, page)
+    log_done("write_district_summary", time.perf_counter() - started)
     if summary["failed"]:
         failed = "; ".join(f"school {row['school_number']}: {row['reason']}" for row in summary["failed"])
         raise AirflowFailException(
