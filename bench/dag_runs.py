@@ -174,12 +174,9 @@ def reference(conn: Any, template: str, names: Names, case: Case) -> dict[str, A
 
 def same_records(conn: Any, names: Names, case: Case, sis_after: int, reference_after: int, what: str) -> int:
     """The rows the run added, compared with the reference's; exits with an error when they differ."""
-    rows, reference_rows, only_run, only_reference = conn.execute(
-        end_to_end.statement(
-            "dev/bench/select_records_differing", pipeline_copy=names.sis, reference_copy=names.reference(case)
-        ),
-        {"pipeline_after": sis_after, "reference_after": reference_after},
-    ).fetchone()
+    rows, reference_rows, only_run, only_reference = end_to_end.records_differing(
+        conn, names.sis, sis_after, names.reference(case), reference_after
+    )
     if only_run or only_reference or rows != reference_rows or rows == 0:
         raise SystemExit(
             f"{what}: the run and the SQL reference added different records ({rows:,} and {reference_rows:,} rows; "

@@ -1,5 +1,5 @@
--- The district benchmark's row-for-row check, school by school: the records (with their
--- attendance_time) the end-of-term run inserted into {pipeline_copy} against those the SQL
+-- The benchmarks' row-for-row check, school by school (bench/end_to_end.records_differing sums it): the records (with their
+-- attendance_time) a run (the sync, the end of term) inserted into {pipeline_copy} against those the SQL
 -- reference inserted into {reference_copy}, compared as multisets both ways. One row per school
 -- that either side inserted for; zero on both sides of a row: that school's records are the same.
 WITH pipeline_rows AS (
