@@ -227,6 +227,7 @@ def _write_sync_report(
     In the end-of-term DAG the tasks are those of the school's instance of the mapped group
     ``group_id``, which share this task's map index.
     """
+    from attendance_bridge.process_clock import collector_spares_imports
     from attendance_bridge.tasks.sync_report import write_report
 
     _name_map_index(context, school)
@@ -235,9 +236,10 @@ def _write_sync_report(
     where = {"map_indexes": ti.map_index} if group_id else {}
     upstream = {task_id: ti.xcom_pull(task_ids=prefix + task_id, **where) for task_id in SYNC_PHASES}
     failures = {task_id: ti.xcom_pull(task_ids=prefix + task_id, key=FAILURE_KEY, **where) for task_id in SYNC_PHASES}
-    return write_report(
-        run_of(context, school), _conf(context, school), upstream, {k: v for k, v in failures.items() if v}
-    )
+    with collector_spares_imports():
+        return write_report(
+            run_of(context, school), _conf(context, school), upstream, {k: v for k, v in failures.items() if v}
+        )
 
 
 # --------------------------------------------------------------------------- rollback

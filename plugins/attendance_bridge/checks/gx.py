@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from attendance_bridge.errors import PreconditionFailed, SuiteLoadError
+from attendance_bridge.process_clock import spare_new_imports
 
 log = logging.getLogger(__name__)
 # How many offending objects a failure message names before it says "and N more".
@@ -223,6 +224,7 @@ def import_gx() -> Any:
     if first:
         # What this process paid for GX before its work could go on (process_clock.GX_IMPORT_PATTERN).
         log.info("Great Expectations imported in %.2f s", time.perf_counter() - started)
+        spare_new_imports()
     return gx
 
 

@@ -27,7 +27,7 @@ from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
 from attendance_bridge.errors import Refusal
-from attendance_bridge.process_clock import peak_memory_mb, since_process_start
+from attendance_bridge.process_clock import collector_spares_imports, peak_memory_mb, since_process_start
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
     attempt = f", attempt {run.attempt} of {run.attempts}" if run.attempts is not None else ""
     log_start(name, run, school_number, attempt)
     try:
-        yield timing
+        with collector_spares_imports():
+            yield timing
     except Exception as exc:
         seconds = time.perf_counter() - started
         if is_transient(exc):
