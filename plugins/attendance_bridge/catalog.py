@@ -117,11 +117,16 @@ COUNTS: tuple[Count, ...] = (
     ),
     Count(
         "ignored",
-        "Records ignored (not in session or outside the dates)",
+        "Records ignored (not in session, outside the dates, or built by an earlier run)",
         demo={
-            MEETING_TO_DAILY: "X3 ignored: not in session or outside the range",
-            DAILY_TO_MEETING: "X3 ignored: not in session or outside the range",
+            MEETING_TO_DAILY: "X3, X9 ignored: not in session, outside the range, or built by a run",
+            DAILY_TO_MEETING: "X3, X9 ignored: not in session, outside the range, or built by a run",
         },
+    ),
+    Count(
+        "ignored_built",
+        "Of those, built by an earlier run: copies, never used as sources (X9)",
+        summary="Ignored (built by a run)",
     ),
     Count(
         "candidates",

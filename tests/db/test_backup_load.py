@@ -67,7 +67,7 @@ class Sandbox:
     def records(self, direction: str, absent_periods: str = ALL_PERIODS) -> pd.DataFrame:
         """What the engine builds for the school of ``direction`` over the year, from the current tables."""
         request = BridgeRequest(SCHOOL_OF[direction], 35, direction, absent_periods, YEAR_START, YEAR_END)
-        return bridge_records(read_school_frames(self.conn, self.sis, request), request).records
+        return bridge_records(read_school_frames(self.conn, self.sis, request, self.own), request).records
 
     def backup(self, run_id: str, school: int) -> None:
         """X6 for the whole year of ``school``."""
@@ -77,7 +77,7 @@ class Sandbox:
         """load_records of ``records`` for ``run_id``, with their source records as the SIS holds them now."""
         direction = next(direction for direction, number in SCHOOL_OF.items() if number == school)
         request = BridgeRequest(school, 35, direction, ALL_PERIODS, YEAR_START, YEAR_END)
-        sources = source_records(read_school_frames(self.conn, self.sis, request).attendance, records)
+        sources = source_records(read_school_frames(self.conn, self.sis, request, self.own).attendance, records)
         return load_records(conn or self.conn, self.own, self.sis, DAG_ID, run_id, school, records, sources)
 
     def table(self, name: str) -> pd.DataFrame:

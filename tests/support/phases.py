@@ -53,7 +53,7 @@ class SchoolRun:
         self.run = TaskRun(self.dag_id, f"{self.tag}-{uuid.uuid4().hex[:8]}", date(2026, 6, 6), "test")
         request = BridgeRequest(self.school_number, 35, self.direction, "all_periods", YEAR_FIRST_DAY, YEAR_LAST_DAY)
         # What the extract reads and the compute phase builds and stages from it.
-        frames = read_school_frames(self.box.conn, self.box.schema, request)
+        frames = read_school_frames(self.box.conn, self.box.schema, request, self.box.pipeline_schema)
         self.records = bridge_records(frames, request).records
         self.sources = source_records(frames.attendance, self.records)
         folder = staging_folder(self.run.dag_id, self.run.run_id) / "compute"

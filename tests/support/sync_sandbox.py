@@ -146,9 +146,9 @@ def old_rows_checksum(box: Sandbox, before: dict[str, int]) -> dict[str, tuple[i
 
 
 def expected_records(box: Sandbox, school: int, direction: str, absent_periods: str, start: date, end: date):
-    """What the rules engine says the run should insert."""
+    """What the rules engine says the run should insert (what earlier runs built is no source: X9)."""
     request = BridgeRequest(school, 35, direction, absent_periods, start, end)
-    return bridge_records(read_school_frames(box.conn, box.schema, request), request)
+    return bridge_records(read_school_frames(box.conn, box.schema, request, box.pipeline_schema), request)
 
 
 def new_records(box: Sandbox, before: dict[str, int]) -> pd.DataFrame:

@@ -18,8 +18,8 @@ from attendance_bridge.config import (
     PREF_RECORD_MODE_DAILY,
     PREF_RECORD_MODE_MEETING,
 )
-from attendance_bridge.db.sql import load_sql
-from attendance_bridge.domain.frames import TABLE_COLUMNS, SchoolFrames
+from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
+from attendance_bridge.domain.frames import OPTIONAL_TABLES, TABLE_COLUMNS, SchoolFrames, empty_frame
 
 # The school settings P3 and P4 read; the rules themselves never see them.
 PREFS_COLUMNS = {"id": "int64", "name": "str", "value": "str"}
@@ -92,10 +92,42 @@ def csv_frame(buffer: io.BytesIO, declared: dict[str, str]) -> pd.DataFrame:
     return frame.astype(plain)
 
 
-def read_school_frames(conn: psycopg.Connection, schema: str, request: SchoolRange) -> SchoolFrames:
-    """Every table the rules need for ``request``, bounded by school, year and range."""
-    tables = {field.name: read_table(conn, schema, field.name, request) for field in fields(SchoolFrames)}
+def read_school_frames(
+    conn: psycopg.Connection, schema: str, request: SchoolRange, pipeline_schema: str | None = None
+) -> SchoolFrames:
+    """Every table the rules need for ``request``, bounded by school, year and range.
+
+    With ``pipeline_schema``, also the records its runs built (X9, ``read_built_records``); without
+    it none are known, which is right only for a SIS the pipeline never loaded into.
+    """
+    tables = {
+        field.name: read_table(conn, schema, field.name, request)
+        for field in fields(SchoolFrames)
+        if field.name not in OPTIONAL_TABLES
+    }
+    if pipeline_schema is not None:
+        tables["built_records"] = read_built_records(conn, pipeline_schema, schema, request)
     return SchoolFrames.from_tables(**tables)
+
+
+def read_built_records(
+    conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, request: SchoolRange
+) -> pd.DataFrame:
+    """X9: the ids of the school's records of the range that the pipeline's runs built and did not roll back."""
+    found = fetch_one(conn, statement("extract/select_lineage_exists"), {"pipeline_schema": pipeline_schema})
+    if not found or not found["has_lineage"]:
+        return empty_frame("built_records")
+    rows = fetch_all(
+        conn,
+        statement("extract/select_built_records", pipeline_schema=pipeline_schema),
+        {
+            "school_number": request.school_number,
+            "sis_schema_name": sis_schema,
+            "start_date": request.start_date,
+            "end_date": request.end_date,
+        },
+    )
+    return pd.DataFrame({"id": pd.Series([row["id"] for row in rows], dtype="int64")})
 
 
 def read_prefs(conn: psycopg.Connection, schema: str, request: SchoolRange) -> pd.DataFrame:

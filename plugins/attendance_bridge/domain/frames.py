@@ -7,7 +7,7 @@ else. Every key column gets an explicit dtype here, because pandas 3 hands Postg
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Self
 
 import pandas as pd
@@ -60,7 +60,12 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "periodid": "Int64",
     },
     "attendance_code": {"id": "int64", "att_code": "str", "presence_status_cd": "str"},
+    # X9: the ids of the school's attendance records of the range that a run of the pipeline built
+    # (in its lineage, not rolled back): copies, never sources. Not a SIS table: the pipeline's own.
+    "built_records": {"id": "int64"},
 }
+# The tables a caller may leave out of ``SchoolFrames.from_tables``: empty when not given.
+OPTIONAL_TABLES = ("built_records",)
 
 
 def normalised_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,14 +100,23 @@ class SchoolFrames:
     cc: pd.DataFrame
     attendance: pd.DataFrame
     attendance_code: pd.DataFrame
+    built_records: pd.DataFrame = field(default_factory=lambda: empty_frame("built_records"))
 
     @classmethod
     def from_tables(cls, **tables: pd.DataFrame) -> Self:
-        """Normalise raw tables (extra columns dropped, dtypes made explicit)."""
+        """Normalise raw tables (extra columns dropped, dtypes made explicit); ``OPTIONAL_TABLES`` may be left out."""
         expected = {field.name for field in fields(cls)}
-        if set(tables) != expected:
-            raise ValueError(f"SchoolFrames needs exactly the tables {sorted(expected)}, got {sorted(tables)}")
+        if not expected - set(OPTIONAL_TABLES) <= set(tables) <= expected:
+            raise ValueError(
+                f"SchoolFrames needs the tables {sorted(expected - set(OPTIONAL_TABLES))} and may have "
+                f"{list(OPTIONAL_TABLES)}, got {sorted(tables)}"
+            )
         return cls(**{name: normalised_frame(name, frame) for name, frame in tables.items()})
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """A frame of ``table``'s columns and dtypes with no row."""
+    return normalised_frame(table, pd.DataFrame({column: pd.Series(dtype="object") for column in TABLE_COLUMNS[table]}))
 
 
 # The columns of a source record the load compares with the SIS before it inserts anything built

@@ -64,7 +64,7 @@ def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str,
         folder = staging_folder(run.dag_id, run.run_id) / "extract"
         folder.mkdir(parents=True, exist_ok=True)
         with connect_sis() as conn:
-            frames = read_school_frames(conn, scope.sis_schema, scope)
+            frames = read_school_frames(conn, scope.sis_schema, scope, scope.pipeline_schema)
             prefs = read_prefs(conn, scope.sis_schema, scope)
         tables = {**{field.name: getattr(frames, field.name) for field in fields(frames)}, PREFS_FRAME: prefs}
         paths = {name: write_frame(frame, folder / f"{name}.parquet") for name, frame in tables.items()}

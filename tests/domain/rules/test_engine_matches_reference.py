@@ -121,7 +121,11 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
             (record_id, draw(st.integers(1, 2)), SCHOOL, day, draw(st.sampled_from(list(CODES))), mode, ccid, periodid)
         )
 
+    # X9: some records were built by an earlier run (in the lineage): copies, never sources.
+    built = draw(st.lists(st.sampled_from([row[0] for row in attendance]), max_size=4, unique=True))
+
     tables = {
+        "built_records": _frame("id", [(record_id,) for record_id in built]),
         "calendar_day": _frame("id schoolid date_value insession bell_schedule_id cycle_day_id", calendar),
         "cycle_day": _frame("id letter", [(1, "A"), (2, "B")]),
         "bell_schedule": _frame("id name", schedules),
@@ -191,7 +195,9 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
 
     source_mode = MODE_MEETING if request.direction == "meeting_to_daily" else MODE_DAILY
     read = [a for a in rows["attendance"] if a["att_mode_code"] == source_mode]
-    used = [a for a in read if a["att_date"] in days]
+    built = {r["id"] for r in rows["built_records"]}
+    on_day = [a for a in read if a["att_date"] in days]  # X3
+    used = [a for a in on_day if a["id"] not in built]  # X9: a record a run built is never a source
     counts = dict.fromkeys(["skipped_existing", "conflicts", "mismatches", "unscheduled", "outside_bridge_period"], 0)
     records = []
     if request.direction == "meeting_to_daily":
@@ -292,6 +298,7 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
         "disagreements": disagreements,
         "source_records_read": len(read),
         "ignored": len(read) - len(used),
+        "ignored_built": len(on_day) - len(used),
         "candidates": len(records),
     }
     return records, counts

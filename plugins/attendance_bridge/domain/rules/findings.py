@@ -23,7 +23,7 @@ from attendance_bridge.config import ABSENT, MODE_DAILY, MODE_MEETING
 from attendance_bridge.domain.attendance_codes import attendance_codes
 from attendance_bridge.domain.frames import RECORD_DTYPES, SchoolFrames
 from attendance_bridge.domain.request import BridgeRequest
-from attendance_bridge.domain.rules.records import DAY_KEY, MEETING_KEY, records_of_mode
+from attendance_bridge.domain.rules.records import BUILT_BY_A_RUN, DAY_KEY, MEETING_KEY, records_of_mode
 from attendance_bridge.domain.school_days import null_as_false
 
 
@@ -188,6 +188,7 @@ def bridge_result(
     counts = {
         "source_records_read": read,
         "ignored": len(ignored),
+        "ignored_built": int((ignored["reason"] == BUILT_BY_A_RUN).sum()),
         "candidates": len(records),
         "skipped_existing": skipped,
         "conflicts": len(conflicts),

@@ -17,28 +17,37 @@ from attendance_bridge.errors import PreconditionFailed
 # A student-day (M1, M2, the disagreements) and a Meeting record's key (D3-D6).
 DAY_KEY = ["studentid", "att_date"]
 MEETING_KEY = ["studentid", "att_date", "ccid", "periodid"]
+# X9: the reason an ignored record gives when a run built it (X3's are "not in session" and "outside the range").
+BUILT_BY_A_RUN = "built by an earlier run (X9)"
 
 
 def source_records(
     frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame, mode: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The school's records of ``mode`` split into (usable on in-session days, ignored per X3, count read).
+    """The school's records of ``mode`` split into (usable on in-session days, ignored, count read).
 
+    Ignored are the records on no in-session day of the range (X3) and the records a run of the
+    pipeline built (X9: copies, never sources; ``frames.built_records``), each with its reason.
     Usable records carry their day context and their code's presence status; a code that is
     unknown or neither Present nor Absent is refused (P6).
     """
     attendance = frames.attendance
     read = attendance.loc[(attendance["schoolid"] == request.school_number) & (attendance["att_mode_code"] == mode)]
     placed = read.merge(days, on="att_date", how="left", validate="many_to_one", indicator=True)
-    on_day = placed["_merge"] == "both"
-    in_range = placed["att_date"].between(pd.Timestamp(request.start_date), pd.Timestamp(request.end_date))
+    on_day = placed["_merge"].eq("both").to_numpy()
+    built = placed["id"].isin(frames.built_records["id"]).to_numpy()
+    in_range = placed["att_date"].between(pd.Timestamp(request.start_date), pd.Timestamp(request.end_date)).to_numpy()
+    # X3 first: a built record on no in-session day of the range is ignored for that.
+    reason = np.where(on_day, BUILT_BY_A_RUN, np.where(in_range, "not in session", "outside the range"))
+    left_out = ~on_day | built
     ignored = (
-        placed.loc[~on_day, ["id", "studentid", "att_date", "attendance_codeid"]]
-        .assign(reason=(~in_range.loc[~on_day]).map({True: "outside the range", False: "not in session"}))
+        placed.loc[left_out, ["id", "studentid", "att_date", "attendance_codeid"]]
+        .assign(reason=reason[left_out])
+        .astype({"reason": "str"})
         .rename(columns={"id": "attendance_id"})
         .reset_index(drop=True)
     )
-    usable = placed.loc[on_day].drop(columns="_merge")
+    usable = placed.loc[~left_out].drop(columns="_merge")
     usable = with_codes(usable, frames).drop(columns="code_exists")
     _refuse_bad_codes(usable, request.school_number)
     return usable.astype({"attendance_codeid": "int64"}), ignored, len(read)
