@@ -17,11 +17,12 @@ import psycopg
 from attendance_bridge.config import (
     ABSENT,
     ABSENT_PERIODS_OPTIONS,
-    ALL_PERIODS,
     DAILY_TO_MEETING,
+    EVERY_PERIOD_OPTIONS,
     MEETING_TO_DAILY,
     MODE_DAILY,
     MODE_MEETING,
+    UNTAKEN_PERIODS,
 )
 from attendance_bridge.db.sql import load_sql
 from psycopg import sql
@@ -89,7 +90,8 @@ def insert_missing_records(
         "mode_daily": MODE_DAILY,
         "mode_meeting": MODE_MEETING,
         "absent": ABSENT,
-        "absent_all_periods": absent_periods == ALL_PERIODS,
+        "absent_every_period": absent_periods in EVERY_PERIOD_OPTIONS,
+        "untaken_only": absent_periods == UNTAKEN_PERIODS,
     }
     records = "daily_records" if direction == MEETING_TO_DAILY else "meeting_records"
     with conn.transaction(), conn.cursor() as cursor:

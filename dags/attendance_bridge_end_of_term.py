@@ -70,6 +70,20 @@ from attendance_bridge.config import district_timezone, end_of_term_mode
             title="Mode",
             description="Report: every school's sync is a dry run. Apply: the missing records are added.",
         ),
+        "absent_periods": Param(
+            "all_periods",
+            type="string",
+            enum=["all_periods", "bridge_period_only", "untaken_periods"],
+            values_display={
+                "all_periods": "All periods of the day",
+                "bridge_period_only": "Bridge period only",
+                "untaken_periods": "Bridge period and periods whose attendance was not taken",
+            },
+            title="Absences from Daily",
+            description="For the schools whose Meeting records are built from Daily: an absence is copied to "
+            "every period of the day, only to the bridge period, or to the bridge period and the periods whose "
+            "teacher took no attendance that day.",
+        ),
     },
     default_args=wiring.DEFAULT_ARGS,
 )

@@ -88,14 +88,16 @@ PARAMS = ParamsDict(
         "absent_periods": Param(
             "all_periods",
             type="string",
-            enum=["all_periods", "bridge_period_only"],
+            enum=["all_periods", "bridge_period_only", "untaken_periods"],
             values_display={
                 "all_periods": "All periods of the day",
                 "bridge_period_only": "Bridge period only",
+                "untaken_periods": "Bridge period and periods whose attendance was not taken",
             },
             title="Absences from Daily",
             description="From Daily, build Meeting: an absence is copied to every period of the day, "
-            "or only to the bridge period.",
+            "only to the bridge period, or to the bridge period and the periods whose teacher took no "
+            "attendance that day (a period without a record means present once its teacher took attendance).",
         ),
         "start_date": Param(
             None,

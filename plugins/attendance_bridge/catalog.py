@@ -196,6 +196,17 @@ COUNTS: tuple[Count, ...] = (
         "Disagreements left as they are (Daily and bridge-period Meeting codes differ)",
         summary="Disagreements",
     ),
+    Count(
+        "possible_false_absences",
+        "Possible false absences: an absence copied into a period whose teacher took attendance (D7)",
+        summary="Possible false absences",
+        demo={DAILY_TO_MEETING: "D7 possible false absences: copied where the teacher took attendance"},
+    ),
+    Count(
+        "skipped_taken",
+        "Not copied: the period's teacher took attendance that day (untaken periods only, D7)",
+        summary="Not copied (attendance taken)",
+    ),
 )
 COUNT_NAMES = tuple(count.name for count in COUNTS)
 COUNT_LABELS: dict[str, str] = {count.name: count.label for count in COUNTS}
@@ -212,6 +223,7 @@ DETAIL_TABLES: dict[str, str] = {
     "unscheduled": "Unscheduled records",
     "ignored": "Ignored records",
     "disagreements": "Disagreements (Attendance Reconciliation)",
+    "possible_false_absences": "Possible false absences (D7)",
     "source_changes": "Source records changed during the run",
 }
 SOURCE_CHANGES_TABLE = "source_changes"

@@ -37,7 +37,11 @@ DIRECTION_AUTO = "auto"
 DIRECTIONS = (DIRECTION_AUTO, MEETING_TO_DAILY, DAILY_TO_MEETING)
 ALL_PERIODS = "all_periods"
 BRIDGE_PERIOD_ONLY = "bridge_period_only"
-ABSENT_PERIODS_OPTIONS = (ALL_PERIODS, BRIDGE_PERIOD_ONLY)
+# D7: an absence goes to the bridge period and to the periods whose teacher took no attendance that day.
+UNTAKEN_PERIODS = "untaken_periods"
+ABSENT_PERIODS_OPTIONS = (ALL_PERIODS, BRIDGE_PERIOD_ONLY, UNTAKEN_PERIODS)
+# The absent_periods under which an absence is copied beyond the bridge period (D2, D7).
+EVERY_PERIOD_OPTIONS = (ALL_PERIODS, UNTAKEN_PERIODS)
 
 # P1 / P2: the district office is school 0; no year before 2004-2005.
 DISTRICT_OFFICE_SCHOOL_NUMBER = 0

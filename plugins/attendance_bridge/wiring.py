@@ -25,6 +25,7 @@ from attendance_bridge.catalog import (
     SYNC_PHASES,
 )
 from attendance_bridge.config import (
+    ALL_PERIODS,
     DEFAULT_MAX_RETRY_DELAY_SECONDS,
     DEFAULT_RETRIES,
     DEFAULT_RETRY_DELAY_SECONDS,
@@ -290,7 +291,9 @@ def find_schools_to_reconcile(context: Mapping[str, Any]) -> list[dict[str, Any]
         end = dag_run.run_after
         start = end - timedelta(days=1)
     mode = context["params"]["mode"]
-    plan = end_of_term.find_schools_to_reconcile(run_of(context), start, end, district_timezone(), mode)
+    # A run of a DAG version parsed before the parameter existed has none: the vendor's default.
+    absent_periods = context["params"].get("absent_periods", ALL_PERIODS)
+    plan = end_of_term.find_schools_to_reconcile(run_of(context), start, end, district_timezone(), mode, absent_periods)
     for key in PLAN_KEYS:
         context["ti"].xcom_push(key=key, value=plan[key])
     return plan["reconciliations"]

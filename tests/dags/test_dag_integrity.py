@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from attendance_bridge.catalog import ROLLBACK_TASK_IDS, SYNC_TASK_IDS
+from attendance_bridge.config import ABSENT_PERIODS_OPTIONS
 from attendance_bridge.domain.request import PARAMETER_NAMES, parse_run_parameters
 from attendance_bridge.domain.rollback_plan import PARAMETER_NAMES as ROLLBACK_PARAMETER_NAMES
 
@@ -173,7 +174,7 @@ def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -
         schema = params.get_param(name).schema
         assert schema.get("title") and params.get_param(name).description, name
     assert params.get_param("direction").schema["enum"] == ["auto", "meeting_to_daily", "daily_to_meeting"]
-    assert params.get_param("absent_periods").schema["enum"] == ["all_periods", "bridge_period_only"]
+    assert params.get_param("absent_periods").schema["enum"] == list(ABSENT_PERIODS_OPTIONS)
     assert params.get_param("start_date").schema["format"] == "date"
     assert params.get_param("end_date").schema["format"] == "date"
     assert params.get_param("dry_run").value is False
@@ -274,9 +275,16 @@ def test_the_end_of_term_dag_runs_nightly_for_the_day_before_and_one_run_at_a_ti
 
 def test_the_end_of_term_mode_is_report_unless_the_district_chose_apply(end_of_term_dag) -> None:
     mode = end_of_term_dag.params.get_param("mode")
-    assert list(end_of_term_dag.params.keys()) == ["mode"]
+    assert list(end_of_term_dag.params.keys()) == ["mode", "absent_periods"]
     assert mode.value == "report" and mode.schema["enum"] == ["report", "apply"]
     assert mode.schema.get("title") and mode.description
+
+
+def test_the_end_of_term_copies_absences_to_every_period_unless_asked_otherwise(end_of_term_dag) -> None:
+    absent_periods = end_of_term_dag.params.get_param("absent_periods")
+    assert absent_periods.value == "all_periods"  # the vendor's behaviour (D2); D7 warns in each report
+    assert absent_periods.schema["enum"] == list(ABSENT_PERIODS_OPTIONS)
+    assert absent_periods.schema.get("title") and absent_periods.description
 
 
 def test_the_district_s_choices_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:

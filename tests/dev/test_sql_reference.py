@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from attendance_bridge.config import ALL_PERIODS, BRIDGE_PERIOD_ONLY, DAILY_TO_MEETING, MEETING_TO_DAILY, MODE_DAILY
+from attendance_bridge.config import (
+    ALL_PERIODS,
+    BRIDGE_PERIOD_ONLY,
+    DAILY_TO_MEETING,
+    MEETING_TO_DAILY,
+    MODE_DAILY,
+    UNTAKEN_PERIODS,
+)
 from psycopg import sql
 
 from bench.sql_reference import back_up_school, insert_missing_records
@@ -49,6 +56,8 @@ RUNS = [
     (100, DAILY_TO_MEETING, BRIDGE_PERIOD_ONLY),
     (200, DAILY_TO_MEETING, ALL_PERIODS),
     (200, DAILY_TO_MEETING, BRIDGE_PERIOD_ONLY),
+    (100, DAILY_TO_MEETING, UNTAKEN_PERIODS),
+    (200, DAILY_TO_MEETING, UNTAKEN_PERIODS),
 ]
 
 # Count and checksum of the school's attendance rows of the range and of their attendance_time

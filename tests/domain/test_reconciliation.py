@@ -51,7 +51,7 @@ def test_one_sync_per_school_covering_the_longest_term_that_ended() -> None:
     assert [t["termid"] for t in planned[0]["terms"]] == [3500, 3502]
     # The parameters a manual sync would be given: auto direction, the term's dates; report mode is a dry run.
     assert planned[1]["conf"] == {
-        "school_number": 200, "year": 35, "direction": "auto",
+        "school_number": 200, "year": 35, "direction": "auto", "absent_periods": "all_periods",
         "start_date": "2026-01-20", "end_date": "2026-06-05", "dry_run": True,
     }  # fmt: skip
     apply, _ = plan_reconciliations([term(200, 3502, "Semester 2", s2_first, last)], "apply")
@@ -103,6 +103,15 @@ def test_a_term_without_a_first_day_is_left_out_and_the_school_s_other_terms_sti
 def test_an_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode must be one of report, apply"):
         plan_reconciliations([], "dry")
+
+
+def test_every_school_s_sync_gets_the_run_s_absent_periods_and_an_unknown_one_is_refused() -> None:
+    planned, _ = plan_reconciliations(
+        [term(100, 3500, "2025-2026", date(2025, 8, 18), date(2026, 6, 5))], "apply", "untaken_periods"
+    )
+    assert [entry["conf"]["absent_periods"] for entry in planned] == ["untaken_periods"]
+    with pytest.raises(ValueError, match="absent_periods must be one of all_periods, bridge_period_only, untaken"):
+        plan_reconciliations([], "apply", "every_period")
 
 
 def test_the_summary_lists_every_school_and_each_failure_with_its_reason() -> None:

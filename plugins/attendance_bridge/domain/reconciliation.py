@@ -22,6 +22,8 @@ from typing import Any
 
 from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SUMMARY_COUNT_LABELS
 from attendance_bridge.config import (
+    ABSENT_PERIODS_OPTIONS,
+    ALL_PERIODS,
     DIRECTION_AUTO,
     END_OF_TERM_MODES,
     PREF_RECORD_MODE_DAILY,
@@ -48,15 +50,18 @@ def _aware(moment: datetime) -> datetime:
 
 
 def plan_reconciliations(
-    terms: Iterable[Mapping[str, Any]], mode: str
+    terms: Iterable[Mapping[str, Any]], mode: str, absent_periods: str = ALL_PERIODS
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(one sync per school and year, the schools left out with their reason), from ``find_terms_ending``'s rows.
 
     Each sync carries ``conf``, the parameters a manual run of ``attendance_bridge_sync`` would be
-    given for the same work, and ``key``, which names the school's part of the DAG run.
+    given for the same work (``absent_periods`` for the schools that build Meeting records, D2 and
+    D7), and ``key``, which names the school's part of the DAG run.
     """
     if mode not in END_OF_TERM_MODES:
         raise ValueError(f"mode must be one of {', '.join(END_OF_TERM_MODES)}, not {mode!r}")
+    if absent_periods not in ABSENT_PERIODS_OPTIONS:
+        raise ValueError(f"absent_periods must be one of {', '.join(ABSENT_PERIODS_OPTIONS)}, not {absent_periods!r}")
     groups: dict[tuple[int, int], list[Mapping[str, Any]]] = {}
     for row in terms:
         groups.setdefault((int(row["school_number"]), int(row["yearid"])), []).append(row)
@@ -101,6 +106,7 @@ def plan_reconciliations(
             "school_number": school,
             "year": yearid,
             "direction": DIRECTION_AUTO,
+            "absent_periods": absent_periods,
             "start_date": entry["start_date"],
             "end_date": entry["end_date"],
             "dry_run": mode == REPORT_MODE,

@@ -99,7 +99,7 @@ def run_report(
         "checks": preconditions.checks if preconditions else [],
         "candidate_checks": candidates.checks if candidates else [],
         "counts": report_counts(results.computed.counts if results.computed else None, loaded, dry_run),
-        "warnings": load_warnings(loaded),
+        "warnings": rule_warnings(results.computed.counts if results.computed else None) + load_warnings(loaded),
         "by_date_and_code": by_date_and_code,
         "validation_results": {
             "preconditions": preconditions.results_path if preconditions else None,
@@ -195,6 +195,21 @@ def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], d
     merged["skipped_source_changed"] = int(loaded.get("skipped_source_changed", 0))
     merged["declined_by_database"] = int(loaded.get("declined_by_database", 0))
     return {name: merged[name] for name in COUNT_NAMES if name in merged}
+
+
+def rule_warnings(counts: Mapping[str, Any] | None) -> list[str]:
+    """What an auditor must not miss about the records the rules built, in words (D7)."""
+    possible = int((counts or {}).get("possible_false_absences") or 0)
+    if not possible:
+        return []
+    warning = (
+        f"D7: {possible} of the records built are possible false absences: an absence from a Daily record "
+        "copied into a period whose teacher took attendance that day without marking the student (in Meeting "
+        "attendance no record means present). They are listed under 'Possible false absences (D7)'. To copy "
+        "absences only into periods whose attendance was not taken, run with 'Absences from Daily' set to "
+        "untaken periods."
+    )
+    return [warning]
 
 
 def load_warnings(loaded: Mapping[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
+from attendance_bridge.config import ALL_PERIODS
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import find_terms_ending
 from attendance_bridge.domain.reconciliation import (
@@ -39,19 +40,22 @@ from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
 log = logging.getLogger(__name__)
 
 
-def find_schools_to_reconcile(run: TaskRun, start: datetime, end: datetime, timezone: str, mode: str) -> dict[str, Any]:
+def find_schools_to_reconcile(
+    run: TaskRun, start: datetime, end: datetime, timezone: str, mode: str, absent_periods: str = ALL_PERIODS
+) -> dict[str, Any]:
     """The plan of an end-of-term run for its data interval, read from the SIS now (never at parse time)."""
     # The district's timezone as Airflow reads it (pendulum: the DAG's timetable uses the same).
     first_day, last_day = interval_days(start, end, pendulum.timezone(timezone))
     started = time.perf_counter()
     log_start("find_schools_to_reconcile", run, None)
     log.info(
-        "find_schools_to_reconcile: terms ending %s to %s (data interval %s to %s, %s), mode %s",
-        first_day, last_day, start.isoformat(), end.isoformat(), timezone, mode,
+        "find_schools_to_reconcile: terms ending %s to %s (data interval %s to %s, %s), mode %s, absences from "
+        "Daily to %s",
+        first_day, last_day, start.isoformat(), end.isoformat(), timezone, mode, absent_periods,
     )  # fmt: skip
     with connect_sis() as conn:
         terms = find_terms_ending(conn, sis_schema(conn), first_day, last_day)
-    planned, left_out = plan_reconciliations(terms, mode)
+    planned, left_out = plan_reconciliations(terms, mode, absent_periods)
     for entry in planned:
         log.info(
             "find_schools_to_reconcile: school %s (%s): %s, %s to %s, %s",
@@ -74,6 +78,7 @@ def find_schools_to_reconcile(run: TaskRun, start: datetime, end: datetime, time
         "data_interval_start": start.isoformat(),
         "data_interval_end": end.isoformat(),
         "mode": mode,
+        "absent_periods": absent_periods,
     }
     return {"interval": interval, "reconciliations": planned, "left_out": left_out}
 

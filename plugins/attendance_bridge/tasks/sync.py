@@ -45,7 +45,7 @@ from attendance_bridge.reporting.run_folders import (
     write_frame,
     write_json,
 )
-from attendance_bridge.reporting.run_report import load_warnings
+from attendance_bridge.reporting.run_report import load_warnings, rule_warnings
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, plain
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,8 @@ def compute_missing_records(
             name: write_frame(getattr(result, name), folder / f"{name}.parquet") for name in COMPUTED_DETAIL_TABLES
         }
     log.info("compute_missing_records: %s %s", request.direction, result.counts)
+    for warning in rule_warnings(result.counts):
+        log.warning("compute_missing_records: %s", warning)
     return Computed(paths, dict(result.counts), timing["seconds"]).to_xcom()
 
 

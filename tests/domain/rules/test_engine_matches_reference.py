@@ -97,7 +97,7 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
         SCHOOL,
         YEAR,
         draw(st.sampled_from(["meeting_to_daily", "daily_to_meeting"])),
-        draw(st.sampled_from(["all_periods", "bridge_period_only"])),
+        draw(st.sampled_from(["all_periods", "bridge_period_only", "untaken_periods"])),
         dates[first],
         dates[last],
     )
@@ -120,6 +120,15 @@ def random_school(draw: st.DrawFn) -> tuple[dict[str, pd.DataFrame], BridgeReque
         attendance.append(
             (record_id, draw(st.integers(1, 2)), SCHOOL, day, draw(st.sampled_from(list(CODES))), mode, ccid, periodid)
         )
+
+    # D7: teachers who took attendance: Meeting records of enrolments on the days of other records,
+    # so a period's section is often taken on a day another student's absence is copied to.
+    for extra in range(draw(st.integers(0, 6))):
+        enrolment = draw(st.sampled_from(cc))
+        day = draw(st.sampled_from([row[3] for row in attendance]))
+        period = 10 + draw(st.sampled_from(PERIOD_NUMBERS))
+        code = draw(st.sampled_from(list(CODES)))
+        attendance.append((100 + extra, enrolment[1], SCHOOL, day, code, MODE_MEETING, enrolment[0], period))
 
     # X9: some records were built by an earlier run (in the lineage): copies, never sources.
     built = draw(st.lists(st.sampled_from([row[0] for row in attendance]), max_size=4, unique=True))
@@ -198,7 +207,18 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
     built = {r["id"] for r in rows["built_records"]}
     on_day = [a for a in read if a["att_date"] in days]  # X3
     used = [a for a in on_day if a["id"] not in built]  # X9: a record a run built is never a source
-    counts = dict.fromkeys(["skipped_existing", "conflicts", "mismatches", "unscheduled", "outside_bridge_period"], 0)
+    counts = dict.fromkeys(
+        ["skipped_existing", "conflicts", "mismatches", "unscheduled", "outside_bridge_period", "possible_false_absences",
+         "skipped_taken"],
+        0,
+    )  # fmt: skip
+    # D7: the (section, day, period) where a teacher took attendance: a Meeting record no run built.
+    section_of = {c["id"]: c["sectionid"] for c in rows["cc"]}
+    taken = {
+        (section_of[a["ccid"]], a["att_date"], a["periodid"])
+        for a in rows["attendance"]
+        if a["att_mode_code"] == MODE_MEETING and a["id"] not in built and a["ccid"] in section_of
+    }
     records = []
     if request.direction == "meeting_to_daily":
         by_student_day: dict[tuple, list[dict]] = {}
@@ -241,7 +261,7 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
         for x in sorted(used, key=lambda a: a["id"]):  # D1
             day = days[x["att_date"]]
             targets = {day["bridge"]["period_id"]}  # D2
-            if presence[x["attendance_codeid"]] == "Absent" and request.absent_periods == "all_periods":
+            if presence[x["attendance_codeid"]] == "Absent" and request.absent_periods != "bridge_period_only":
                 targets |= set(day["periods"])
             produced = 0
             for period_id in targets:  # D3
@@ -262,6 +282,11 @@ def reference_run(tables: dict[str, pd.DataFrame], request: BridgeRequest) -> tu
                 counts["skipped_existing"] += 1
                 counts["mismatches"] += winner["attendance_codeid"] not in existing_codes
                 continue
+            if period_id != days[day]["bridge"]["period_id"] and (section_of[ccid], day, period_id) in taken:  # D7
+                if request.absent_periods == "untaken_periods":
+                    counts["skipped_taken"] += 1
+                    continue
+                counts["possible_false_absences"] += 1
             counts["conflicts"] += len(sources) - 1
             records.append(
                 (

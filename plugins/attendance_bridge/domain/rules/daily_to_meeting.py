@@ -4,13 +4,16 @@ Decided here, where SPEC section 5 is silent (see docs/decisions.md):
 - D4 and D6 are applied per target key (student, day, enrolment, period): the D6 winner of a
   key that already exists is skipped (D4) and counted once; a mismatch is a winner whose code
   is none of the existing records' codes for that key.
+- D7 judges what D4 left to build, beyond the bridge period: a record for a period whose section
+  has a Meeting record that day (not one a run built, X9) is a possible false absence under
+  ``all_periods`` (built, and listed) and is not built under ``untaken_periods`` (counted).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from attendance_bridge.config import ABSENT, ALL_PERIODS, MODE_DAILY, MODE_MEETING
+from attendance_bridge.config import ABSENT, EVERY_PERIOD_OPTIONS, MODE_DAILY, MODE_MEETING, UNTAKEN_PERIODS
 from attendance_bridge.domain.frames import SchoolFrames
 from attendance_bridge.domain.request import BridgeRequest
 from attendance_bridge.domain.rules.findings import (
@@ -18,6 +21,7 @@ from attendance_bridge.domain.rules.findings import (
     bridge_result,
     code_disagreements,
     conflict_report,
+    false_absence_report,
     mismatch_report,
 )
 from attendance_bridge.domain.rules.records import MEETING_KEY, has_key, records_of_mode, source_records
@@ -59,15 +63,16 @@ def scheduled_enrolments(targets: pd.DataFrame, frames: SchoolFrames, request: B
     )
     joined = targets.merge(meets, on=["studentid", "letter", "period_number"], validate="many_to_many")
     active = joined.loc[(joined["dateenrolled"] <= joined["att_date"]) & (joined["att_date"] < joined["dateleft"])]
-    return active.drop(columns=["sectionid", "dateenrolled", "dateleft"])
+    return active.drop(columns=["dateenrolled", "dateleft"])
 
 
 def target_periods(daily: pd.DataFrame, frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
     """D2: each Daily record once per target period (``period_id``, ``period_number``): the
-    bridge period, and every period of B(d) for an Absent code under all_periods.
+    bridge period, and every period of B(d) for an Absent code under all_periods (and under
+    untaken_periods, whose taken periods D7 takes out afterwards).
     """
     periods = schedule_periods(frames)
-    every_period = (daily["presence_status_cd"] == ABSENT) & (request.absent_periods == ALL_PERIODS)
+    every_period = (daily["presence_status_cd"] == ABSENT) & (request.absent_periods in EVERY_PERIOD_OPTIONS)
     sources = daily.loc[:, TARGET_COLUMNS]
     # Only the records that take every period meet all of B(d)'s periods; the others meet their
     # bridge period alone. Joining every record to every period and filtering afterwards built
@@ -93,7 +98,8 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
     would_be = (
         scheduled_enrolments(target_periods(daily, frames, request), frames, request)
         .rename(columns={"period_id": "periodid"})
-        .loc[:, [*MEETING_KEY, "id", "calendar_dayid", "attendance_codeid"]]  # what D4-D6 and the records read
+        # what D4-D7 and the records read
+        .loc[:, [*MEETING_KEY, "id", "calendar_dayid", "attendance_codeid", "sectionid", "bridge_period_id"]]
         .drop_duplicates(["id", "ccid", "periodid"])
     )
 
@@ -117,6 +123,16 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
     built, skipped = winners.loc[~exists], winners.loc[exists]
     mismatches = mismatch_report(skipped, existing)
 
+    # D7: beyond the bridge period, a period whose section's teacher took attendance that day.
+    # Under all_periods they are built and listed; under untaken_periods they are not built.
+    beyond_bridge = (built["periodid"] != built["bridge_period_id"]).to_numpy()
+    taken = beyond_bridge & has_key(built, taken_periods(frames, request))
+    if request.absent_periods == UNTAKEN_PERIODS:
+        possible_false_absences, skipped_taken = false_absence_report(None), int(taken.sum())
+        built = built.loc[~taken]
+    else:
+        possible_false_absences, skipped_taken = false_absence_report(built.loc[taken]), 0
+
     kept = built.loc[:, [*MEETING_KEY, "id", "attendance_codeid"]]
     conflicts = conflict_report(
         "D6", losers.merge(kept, on=MEETING_KEY, suffixes=("", "_kept"), validate="many_to_one")
@@ -135,4 +151,25 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
         read=read,
         skipped=len(skipped),
         outside_bridge=0,
+        possible_false_absences=possible_false_absences,
+        skipped_taken=skipped_taken,
+    )
+
+
+def taken_periods(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
+    """D7: the (section, day, period) in which the school's Meeting records show attendance was taken.
+
+    A Meeting record a run built (X9) shows nothing of the kind. Distinct keys, for ``has_key``.
+    """
+    meeting = records_of_mode(frames, request, MODE_MEETING)
+    meeting = (
+        meeting.loc[~meeting["id"].isin(frames.built_records["id"]), ["ccid", "att_date", "periodid"]]
+        .dropna()
+        .astype({"ccid": "int64", "periodid": "int64"})
+    )
+    sections = frames.cc.loc[:, ["id", "sectionid"]].rename(columns={"id": "ccid"})
+    return (
+        meeting.merge(sections, on="ccid", validate="many_to_one")
+        .loc[:, ["sectionid", "att_date", "periodid"]]
+        .drop_duplicates()
     )

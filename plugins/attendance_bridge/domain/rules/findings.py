@@ -15,7 +15,7 @@ Decided here, where SPEC section 5 is silent (see docs/decisions.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -39,6 +39,7 @@ class BridgeResult:
     unscheduled: pd.DataFrame
     disagreements: pd.DataFrame
     counts: dict[str, int]
+    possible_false_absences: pd.DataFrame = field(default_factory=lambda: false_absence_report(None))
 
 
 def code_disagreements(frames: SchoolFrames, request: BridgeRequest, days: pd.DataFrame) -> pd.DataFrame:
@@ -134,6 +135,37 @@ def mismatch_report(skipped: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFra
     )
 
 
+# D7: the columns of a possible false absence, with their dtypes.
+FALSE_ABSENCE_DTYPES = {
+    "studentid": "int64",
+    "att_date": "datetime64[s]",
+    "ccid": "int64",
+    "periodid": "int64",
+    "sectionid": "int64",
+    "source_attendance_id": "int64",
+    "attendance_codeid": "int64",
+    "rule": "str",
+}
+
+
+def false_absence_report(records: pd.DataFrame | None) -> pd.DataFrame:
+    """D7: records built into a period whose teacher took attendance that day (None: an empty report).
+
+    In Meeting attendance a period without a record means present, so each contradicts the teacher
+    unless the student really missed that class.
+    """
+    if records is None or records.empty:
+        return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in FALSE_ABSENCE_DTYPES.items()})
+    return (
+        records.rename(columns={"id": "source_attendance_id"})
+        .assign(rule="D7")
+        .loc[:, list(FALSE_ABSENCE_DTYPES)]
+        .astype(FALSE_ABSENCE_DTYPES)
+        .sort_values(["att_date", "studentid", "periodid", "ccid"])
+        .reset_index(drop=True)
+    )
+
+
 def empty_mismatches() -> pd.DataFrame:
     """The mismatch report of a direction that has none (meeting_to_daily)."""
     return pd.DataFrame(
@@ -176,6 +208,8 @@ def bridge_result(
     read: int,
     skipped: int,
     outside_bridge: int,
+    possible_false_absences: pd.DataFrame | None = None,
+    skipped_taken: int = 0,
 ) -> BridgeResult:
     """Shape the new records (column order, dtypes, sort) and count everything."""
     records = (
@@ -196,6 +230,8 @@ def bridge_result(
         "unscheduled": len(unscheduled),
         "outside_bridge_period": outside_bridge,
         "disagreements": len(disagreements),
+        "possible_false_absences": 0 if possible_false_absences is None else len(possible_false_absences),
+        "skipped_taken": skipped_taken,
     }
     return BridgeResult(
         direction=request.direction,
@@ -206,4 +242,7 @@ def bridge_result(
         unscheduled=unscheduled,
         disagreements=disagreements,
         counts=counts,
+        possible_false_absences=(
+            false_absence_report(None) if possible_false_absences is None else possible_false_absences
+        ),
     )

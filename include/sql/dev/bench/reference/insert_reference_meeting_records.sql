@@ -1,5 +1,7 @@
--- daily_to_meeting (SPEC 5, D1-D3, D6): the Meeting records the Daily records of the range build,
--- one per target key (student, day, enrolment, period).
+-- daily_to_meeting (SPEC 5, D1-D3, D6, D7): the Meeting records the Daily records of the range
+-- build, one per target key (student, day, enrolment, period); under untaken_periods not in a
+-- period beyond the bridge period whose section has a Meeting record that day (D7). It knows no
+-- lineage: it runs on copies the pipeline never loaded into, where no record is a run's (X9).
 -- Reads what the pipeline's extract reads: the school's calendar days of the range, its cycle
 -- days, bell schedules, periods, section meetings and attendance codes of the year, its
 -- enrolments active in the range, and its Daily records. The CTEs are materialised: inlined, the
@@ -39,9 +41,10 @@ schedule_periods AS (
 ),
 targets AS MATERIALIZED (
     -- D1: every Daily record x of the school on an in-session day of the range, with code k.
-    -- D2: the bridge period, and every period of B(d) when k is Absent under all_periods.
+    -- D2: the bridge period, and every period of B(d) when k is Absent under all_periods or
+    -- untaken_periods.
     SELECT x.id, x.studentid, x.att_date, x.attendance_codeid, days.calendar_dayid, days.letter,
-           sp.periodid, sp.period_number
+           days.bridge_period_id, sp.periodid, sp.period_number
     FROM {schema}.attendance AS x
     JOIN days ON days.att_date = x.att_date
     JOIN {schema}.attendance_code AS k
@@ -51,13 +54,13 @@ targets AS MATERIALIZED (
     JOIN schedule_periods AS sp
       ON sp.bell_schedule_id = days.bell_schedule_id
      AND (sp.periodid = days.bridge_period_id
-          OR (k.presence_status_cd = %(absent)s::text AND %(absent_all_periods)s::boolean))
+          OR (k.presence_status_cd = %(absent)s::text AND %(absent_every_period)s::boolean))
     WHERE x.schoolid = %(school_number)s
       AND x.att_mode_code = %(mode_daily)s::text
 ),
 meets AS MATERIALIZED (
     -- When each of the school's enrolments (not dropped, active in the range) meets.
-    SELECT DISTINCT c.id AS ccid, c.studentid, c.dateenrolled, c.dateleft,
+    SELECT DISTINCT c.id AS ccid, c.sectionid, c.studentid, c.dateenrolled, c.dateleft,
            sm.cycle_day_letter AS letter, sm.period_number
     FROM {schema}.cc AS c
     JOIN {schema}.section_meeting AS sm
@@ -83,4 +86,18 @@ JOIN meets AS m
  AND m.period_number = t.period_number
  AND m.dateenrolled <= t.att_date
  AND t.att_date < m.dateleft
+-- D7 under untaken_periods: not beyond the bridge period where the section's teacher took attendance.
+WHERE NOT (
+    %(untaken_only)s::boolean
+    AND t.periodid <> t.bridge_period_id
+    AND EXISTS (
+        SELECT 1
+        FROM {schema}.attendance AS taken
+        JOIN {schema}.cc AS taken_cc ON taken_cc.id = taken.ccid AND taken_cc.sectionid = m.sectionid
+        WHERE taken.schoolid = %(school_number)s
+          AND taken.att_mode_code = %(mode_meeting)s::text
+          AND taken.att_date = t.att_date
+          AND taken.periodid = t.periodid
+    )
+)
 ORDER BY t.studentid, t.att_date, m.ccid, t.periodid, t.id
