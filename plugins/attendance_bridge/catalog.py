@@ -22,11 +22,15 @@ from attendance_bridge.config import DAILY_TO_MEETING, MEETING_TO_DAILY
 
 SYNC_DAG_ID = "attendance_bridge_sync"
 END_OF_TERM_DAG_ID = "attendance_bridge_end_of_term"
+# SPEC section 7: every school day once it is over, the school's bridge setting honoured.
+NIGHTLY_DAG_ID = "attendance_bridge_nightly"
+# The DAGs that sync many schools in one run, each school in a mapped group, with a district summary.
+DISTRICT_DAG_IDS = (END_OF_TERM_DAG_ID, NIGHTLY_DAG_ID)
 ROLLBACK_DAG_ID = "attendance_bridge_rollback"
 # The DAG that closes a sync run whose process ended; the load reads its run log rows.
 FINISH_RUN_DAG_ID = "attendance_bridge_finish_run"
 # The DAGs whose runs insert records (the rollback undoes them, the finish closes them).
-LOADING_DAG_IDS = (SYNC_DAG_ID, END_OF_TERM_DAG_ID)
+LOADING_DAG_IDS = (SYNC_DAG_ID, END_OF_TERM_DAG_ID, NIGHTLY_DAG_ID)
 
 # --------------------------------------------------------------------------- tasks
 

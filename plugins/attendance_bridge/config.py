@@ -84,6 +84,8 @@ DEFAULT_RETRIES, DEFAULT_RETRY_DELAY_SECONDS, DEFAULT_MAX_RETRY_DELAY_SECONDS = 
 END_OF_TERM_MODE_ENV = "ATTENDANCE_BRIDGE_END_OF_TERM_MODE"
 REPORT_MODE, APPLY_MODE = "report", "apply"
 END_OF_TERM_MODES = (REPORT_MODE, APPLY_MODE)
+# The nightly bridge's mode when a run does not choose one (SPEC B5: report unless the district chose apply).
+NIGHTLY_MODE_ENV = "ATTENDANCE_BRIDGE_NIGHTLY_MODE"
 TIMEZONE_ENV = "ATTENDANCE_BRIDGE_TIMEZONE"
 
 
@@ -99,11 +101,21 @@ def whole_number(name: str, default: int) -> int:
 
 def end_of_term_mode() -> str:
     """The end-of-term DAG's default mode, from ``ATTENDANCE_BRIDGE_END_OF_TERM_MODE`` (``report`` when unset)."""
-    text = os.environ.get(END_OF_TERM_MODE_ENV, "").strip().lower()
+    return _mode(END_OF_TERM_MODE_ENV)
+
+
+def nightly_mode() -> str:
+    """The nightly bridge's default mode, from ``ATTENDANCE_BRIDGE_NIGHTLY_MODE`` (``report`` when unset)."""
+    return _mode(NIGHTLY_MODE_ENV)
+
+
+def _mode(name: str) -> str:
+    """A DAG's default mode from the environment variable ``name``: report or apply, report when unset."""
+    text = os.environ.get(name, "").strip().lower()
     if not text:
         return REPORT_MODE
     if text not in END_OF_TERM_MODES:
-        raise ValueError(f"{END_OF_TERM_MODE_ENV} must be one of {', '.join(END_OF_TERM_MODES)}, not {text!r}")
+        raise ValueError(f"{name} must be one of {', '.join(END_OF_TERM_MODES)}, not {text!r}")
     return text
 
 

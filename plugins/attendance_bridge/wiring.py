@@ -192,7 +192,9 @@ def _name_map_index(context: Mapping[str, Any], school: Mapping[str, Any] | None
     if school is None:
         return
     terms = ", ".join(term["abbreviation"] or term["name"] for term in school.get("terms") or [])
-    context["school_label"] = f"school {school['school_number']}" + (f" ({terms})" if terms else "")  # type: ignore[index]
+    # A school of the nightly bridge is named by its direction (a two-way school has two syncs).
+    what = terms or str(school.get("direction") or "").replace("_", " ")
+    context["school_label"] = f"school {school['school_number']}" + (f" ({what})" if what else "")  # type: ignore[index]
 
 
 def _read_task(function: Callable[..., dict[str, Any]], school: Mapping[str, Any] | None, *upstream: Any) -> dict:
@@ -285,15 +287,37 @@ def find_schools_to_reconcile(context: Mapping[str, Any]) -> list[dict[str, Any]
     """
     from attendance_bridge.tasks import end_of_term
 
-    dag_run = context["dag_run"]
-    start, end = context.get("data_interval_start"), context.get("data_interval_end")
-    if start is None or end is None:  # a run without a data interval: the day before it was due
-        end = dag_run.run_after
-        start = end - timedelta(days=1)
+    start, end = _data_interval(context)
     mode = context["params"]["mode"]
     # A run of a DAG version parsed before the parameter existed has none: the vendor's default.
     absent_periods = context["params"].get("absent_periods", ALL_PERIODS)
     plan = end_of_term.find_schools_to_reconcile(run_of(context), start, end, district_timezone(), mode, absent_periods)
+    return _planned(context, plan)
+
+
+def find_school_days_to_bridge(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The school syncs of a nightly bridge run (SPEC B1-B4) for its data interval, in the end of term's shape."""
+    from attendance_bridge.tasks import nightly
+
+    start, end = _data_interval(context)
+    plan = nightly.find_school_days_to_bridge(
+        run_of(context), start, end, district_timezone(), context["params"]["mode"]
+    )
+    return _planned(context, plan)
+
+
+def _data_interval(context: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The run's data interval; a run without one covers the day before it was due."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None:
+        end = context["dag_run"].run_after
+        start = end - timedelta(days=1)
+    return start, end
+
+
+def _planned(context: Mapping[str, Any], plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The plan's syncs, which the school group maps over; the interval and the schools left out go to XCom
+    under their own keys, for the summary."""
     for key in PLAN_KEYS:
         context["ti"].xcom_push(key=key, value=plan[key])
     return plan["reconciliations"]

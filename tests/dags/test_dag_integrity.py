@@ -85,6 +85,16 @@ def sync_dag():
 
 
 @pytest.fixture(scope="module")
+def nightly_dag():
+    """The nightly bridge DAG object, imported in this process."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "attendance_bridge_nightly.py"))
+    assert not bag.import_errors
+    return bag.dags["attendance_bridge_nightly"]
+
+
+@pytest.fixture(scope="module")
 def end_of_term_dag():
     """The end-of-term DAG object, imported in this process."""
     from airflow.dag_processing.dagbag import DagBag
@@ -107,6 +117,7 @@ def rollback_dag():
 DAG_IDS = [
     "attendance_bridge_end_of_term",
     "attendance_bridge_finish_run",
+    "attendance_bridge_nightly",
     "attendance_bridge_rollback",
     "attendance_bridge_sync",
 ]
@@ -285,6 +296,42 @@ def test_the_end_of_term_copies_absences_to_every_period_unless_asked_otherwise(
     assert absent_periods.value == "all_periods"  # the vendor's behaviour (D2); D7 warns in each report
     assert absent_periods.schema["enum"] == list(ABSENT_PERIODS_OPTIONS)
     assert absent_periods.schema.get("title") and absent_periods.description
+
+
+# --------------------------------------------------------------------------- the nightly bridge
+
+
+def test_the_nightly_bridge_runs_every_night_for_the_day_before_with_the_end_of_term_s_shape(
+    nightly_dag, end_of_term_dag
+) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    assert isinstance(nightly_dag.timetable, CronDataIntervalTimetable)
+    assert nightly_dag.timetable.expression == "0 2 * * *"
+    assert nightly_dag.catchup is False and nightly_dag.max_active_runs == 1
+    assert {"attendance", "attendance-bridge", "nightly"} <= set(nightly_dag.tags)
+    assert "## Mode" in nightly_dag.doc_md and "two-way" in nightly_dag.doc_md
+    # The same tasks as the end of term (one mapped school group of the sync's tasks, then the summary).
+    graph = {task.task_id: (sorted(task.upstream_task_ids), str(task.trigger_rule)) for task in nightly_dag.tasks}
+    assert graph == {
+        task.task_id: (sorted(task.upstream_task_ids), str(task.trigger_rule)) for task in end_of_term_dag.tasks
+    }
+
+
+def test_the_nightly_mode_is_report_unless_the_district_chose_apply(
+    nightly_dag, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from attendance_bridge import config
+
+    mode = nightly_dag.params.get_param("mode")
+    assert list(nightly_dag.params.keys()) == ["mode"]
+    assert mode.value == "report" and mode.schema["enum"] == ["report", "apply"]
+    assert mode.schema.get("title") and mode.description
+    monkeypatch.setenv(config.NIGHTLY_MODE_ENV, " APPLY")
+    assert config.nightly_mode() == "apply"
+    monkeypatch.setenv(config.NIGHTLY_MODE_ENV, "on")
+    with pytest.raises(ValueError, match="ATTENDANCE_BRIDGE_NIGHTLY_MODE must be one of report, apply"):
+        config.nightly_mode()
 
 
 def test_the_district_s_choices_are_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from attendance_bridge.domain.reconciliation import district_summary, interval_days, plan_reconciliations, school_run_id
+from attendance_bridge.domain.reconciliation import (
+    district_summary,
+    interval_days,
+    plan_nights,
+    plan_reconciliations,
+    school_run_id,
+)
 from attendance_bridge.reporting.pages import district_summary_page
 
 
@@ -158,3 +164,64 @@ def test_the_summary_lists_every_school_and_each_failure_with_its_reason() -> No
     assert 'href="../../school_100/r__school_100/report.html">100 School 100</a>' in page
     assert "300 School 300 (no report)" in page
     assert "Schools not reconciled" in page and "Meeting and Daily Attendance Bridge of school 400" in page
+
+
+# --------------------------------------------------------------------------- the nightly bridge (SPEC section 7)
+
+
+def year(school: int, bridge: list[str], methods: int = 1, yearid: int = 35, **more: object) -> dict:
+    """A row as ``find_bridge_schools`` returns it: the school's year term and its settings."""
+    first, last = date(1990 + yearid, 8, 18), date(1991 + yearid, 6, 5)
+    return {
+        "school_number": school, "school_name": f"School {school}", "yearid": yearid, "firstday": first,
+        "lastday": last, "current_methods": methods, "bridge_values": bridge, **more,
+    }  # fmt: skip
+
+
+NIGHT = date(2026, 3, 2)
+
+
+def test_b2_b3_a_one_way_school_gets_meeting_to_daily_and_a_two_way_school_both_syncs() -> None:
+    planned, left_out = plan_nights([year(100, ["2"]), year(200, ["1"])], NIGHT, NIGHT, "apply")
+    assert left_out == []
+    assert [(entry["key"], entry["conf"]["direction"]) for entry in planned] == [
+        ("school_100_meeting_to_daily", "meeting_to_daily"),
+        ("school_100_daily_to_meeting", "daily_to_meeting"),
+        ("school_200_meeting_to_daily", "meeting_to_daily"),
+    ]
+    # Each a sync of its own over the night, the bridge period only (B3); apply mode loads.
+    assert planned[1]["conf"] == {
+        "school_number": 100, "year": 35, "direction": "daily_to_meeting", "absent_periods": "bridge_period_only",
+        "start_date": "2026-03-02", "end_date": "2026-03-02", "dry_run": False,
+    }  # fmt: skip
+    assert len({school_run_id("run", entry["key"]) for entry in planned}) == 3
+
+
+def test_b1_b4_schools_whose_bridge_is_off_or_unclear_or_whose_method_is_not_one_are_left_out_with_the_reason() -> None:
+    planned, left_out = plan_nights(
+        [year(100, ["0"]), year(200, []), year(300, ["1", "2"]), year(400, ["1"], methods=0),
+         year(500, ["2"], methods=2), year(600, ["1"])],
+        NIGHT, NIGHT, "report",
+    )  # fmt: skip
+    assert [entry["school_number"] for entry in planned] == [600]
+    assert planned[0]["conf"]["dry_run"] is True  # report mode: dry runs (B5)
+    reasons = {entry["school_number"]: entry["reason"] for entry in left_out}
+    assert reasons[100].startswith("B1:") and "set to '0'" in reasons[100]
+    assert reasons[200].startswith("B1:") and "not set" in reasons[200]
+    assert reasons[300].startswith("B1:") and "several settings" in reasons[300]
+    assert reasons[400].startswith("P3:") and "no current recording method" in reasons[400]
+    assert reasons[500].startswith("P3:") and "both recording methods current" in reasons[500]
+
+
+def test_a_night_s_range_stays_inside_the_school_s_year_and_a_school_with_two_years_is_keyed_by_year() -> None:
+    first, last = date(2026, 6, 1), date(2026, 8, 20)  # a long interval across the summer
+    planned, _ = plan_nights([year(100, ["1"], yearid=35), year(100, ["1"], yearid=36)], first, last, "apply")
+    assert [(entry["key"], entry["start_date"], entry["end_date"]) for entry in planned] == [
+        ("school_100_year_35_meeting_to_daily", "2026-06-01", "2026-06-05"),
+        ("school_100_year_36_meeting_to_daily", "2026-08-18", "2026-08-20"),
+    ]
+
+
+def test_an_unknown_nightly_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="mode must be one of report, apply"):
+        plan_nights([], NIGHT, NIGHT, "dry")

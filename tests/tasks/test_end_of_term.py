@@ -103,7 +103,7 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
         report = school_report(sandbox, run, school)
         assert report["dry_run"] is True and report["status"] == "succeeded"
         assert report["parameters"] == {
-            "school_number": school, "year": 35, "direction": "auto",
+            "school_number": school, "year": 35, "direction": "auto", "absent_periods": "all_periods",
             "start_date": YEAR_FIRST_DAY.isoformat(), "end_date": YEAR_LAST_DAY.isoformat(), "dry_run": True,
         }  # fmt: skip
         # The counts are the rules engine's for the school's Semester 1 in the direction auto picks.

@@ -123,3 +123,20 @@ def find_terms_ending(conn: psycopg.Connection, schema: str, first_day: date, la
             "bridge_two_way": BRIDGE_TWO_WAY,
         },
     )
+
+
+def find_bridge_schools(conn: psycopg.Connection, schema: str, first_day: date, last_day: date) -> list[dict[str, Any]]:
+    """Every school (not the district office) whose year term covers a day of [first_day, last_day], with its
+    current recording methods and bridge settings of that year (SPEC B1, B4)."""
+    return fetch_all(
+        conn,
+        statement("nightly/select_bridge_schools", schema=schema),
+        {
+            "first_day": first_day,
+            "last_day": last_day,
+            "district_office": DISTRICT_OFFICE_SCHOOL_NUMBER,
+            "pref_record_mode_daily": PREF_RECORD_MODE_DAILY,
+            "pref_record_mode_meeting": PREF_RECORD_MODE_MEETING,
+            "pref_bridge": PREF_BRIDGE,
+        },
+    )

@@ -24,12 +24,23 @@ from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SUMMARY_COUNT_LABELS
 from attendance_bridge.config import (
     ABSENT_PERIODS_OPTIONS,
     ALL_PERIODS,
+    BRIDGE_ONE_WAY,
+    BRIDGE_PERIOD_ONLY,
+    BRIDGE_TWO_WAY,
+    DAILY_TO_MEETING,
     DIRECTION_AUTO,
     END_OF_TERM_MODES,
+    MEETING_TO_DAILY,
     PREF_RECORD_MODE_DAILY,
     PREF_RECORD_MODE_MEETING,
     REPORT_MODE,
 )
+
+# B2, B3: the syncs of a night by the school's bridge setting: (direction, absent_periods).
+NIGHTLY_SYNCS: dict[str, tuple[tuple[str, str], ...]] = {
+    BRIDGE_ONE_WAY: ((MEETING_TO_DAILY, BRIDGE_PERIOD_ONLY),),
+    BRIDGE_TWO_WAY: ((MEETING_TO_DAILY, BRIDGE_PERIOD_ONLY), (DAILY_TO_MEETING, BRIDGE_PERIOD_ONLY)),
+}
 
 
 def interval_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date]:
@@ -115,6 +126,77 @@ def plan_reconciliations(
     return planned, left_out
 
 
+def plan_nights(
+    schools: Iterable[Mapping[str, Any]], first_day: date, last_day: date, mode: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """SPEC B1-B4: the syncs of a nightly bridge run over [first_day, last_day], and the schools left out.
+
+    ``schools`` are ``find_bridge_schools``' rows: one per school and year whose year term covers a
+    day of the interval. A one-way school ('1') gets ``meeting_to_daily`` (B2); a two-way school
+    ('2') gets ``meeting_to_daily`` and ``daily_to_meeting`` on the bridge period only (B3), each a
+    sync of its own. Each covers the interval's days inside its year term. A school whose bridge
+    is off, not set or set twice, or that has no or two current recording methods (B4, P3), is
+    left out with the reason. The entries have the end of term's shape, so the same school group
+    and district summary serve both DAGs.
+    """
+    if mode not in END_OF_TERM_MODES:
+        raise ValueError(f"mode must be one of {', '.join(END_OF_TERM_MODES)}, not {mode!r}")
+    rows = sorted(schools, key=lambda row: (int(row["school_number"]), int(row["yearid"])))
+    years_of: dict[int, int] = {}
+    for row in rows:
+        years_of[int(row["school_number"])] = years_of.get(int(row["school_number"]), 0) + 1
+    planned, left_out = [], []
+    for row in rows:
+        school, yearid = int(row["school_number"]), int(row["yearid"])
+        start = max(first_day, _date(row["firstday"]))
+        end = min(last_day, _date(row["lastday"]))
+        entry = {
+            "school_number": school,
+            "school_name": row["school_name"],
+            "yearid": yearid,
+            "terms": [],
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }
+        reason = _not_bridged_because(row, school, yearid)
+        if reason:
+            left_out.append({**entry, "reason": reason})
+            continue
+        year_part = f"_year_{yearid}" if years_of[school] > 1 else ""
+        for direction, absent_periods in NIGHTLY_SYNCS[str(row["bridge_values"][0])]:
+            conf = {
+                "school_number": school,
+                "year": yearid,
+                "direction": direction,
+                "absent_periods": absent_periods,
+                "start_date": entry["start_date"],
+                "end_date": entry["end_date"],
+                "dry_run": mode == REPORT_MODE,
+            }
+            key = f"school_{school}{year_part}_{direction}"
+            planned.append({**entry, "direction": direction, "key": key, "mode": mode, "conf": conf})
+    return planned, left_out
+
+
+def _not_bridged_because(row: Mapping[str, Any], school: int, yearid: int) -> str | None:
+    """Why a school is not bridged on a night (B1, B4), or None."""
+    year = f"the {yearid + 1990}-{yearid + 1991} school year"
+    methods = int(row["current_methods"] or 0)
+    if methods != 1:
+        which = "no current recording method" if methods == 0 else "both recording methods current"
+        return (
+            f"P3: school {school} has {which} for {year} ({PREF_RECORD_MODE_DAILY} and {PREF_RECORD_MODE_MEETING} "
+            "must have exactly one set to '1')"
+        )
+    values = [str(value) for value in row["bridge_values"] or []]
+    if len(values) > 1:
+        return f"B1: the Meeting and Daily Attendance Bridge of school {school} has several settings for {year} ({', '.join(values)})"
+    if not values or values[0] not in NIGHTLY_SYNCS:
+        setting = f"set to {values[0]!r}" if values else "not set"
+        return f"B1: the Meeting and Daily Attendance Bridge of school {school} is {setting} for {year} (off)"
+    return None
+
+
 def _undated(row: Mapping[str, Any], school: int, yearid: int) -> dict[str, Any]:
     """A term the SIS gives no first day, as a school left out with the reason."""
     return {
@@ -166,8 +248,10 @@ def district_summary(
     left_out: Sequence[Mapping[str, Any]],
     reports: Mapping[str, Mapping[str, Any] | None],
     report_links: Mapping[str, str | None],
+    dag_id: str = END_OF_TERM_DAG_ID,
 ) -> dict[str, Any]:
-    """The district summary of one end-of-term run: a row per school, the failed ones with their reason.
+    """The district summary of one end-of-term or nightly run (``dag_id``): a row per school sync, the failed ones
+    with their reason.
 
     ``reports`` maps each planned school's key to its run report (None when none was written);
     ``report_links`` to the report page's address relative to the summary.
@@ -191,7 +275,8 @@ def district_summary(
                 "start_date": entry["start_date"],
                 "end_date": entry["end_date"],
                 "run_id": (report or {}).get("run_id"),
-                "direction": ((report or {}).get("resolved") or {}).get("direction"),
+                # A nightly sync's direction is its plan's, even when it stopped before resolving one.
+                "direction": ((report or {}).get("resolved") or {}).get("direction") or entry.get("direction"),
                 "dry_run": entry["conf"]["dry_run"],
                 "outcome": outcome,
                 "reason": reason,
@@ -201,7 +286,7 @@ def district_summary(
         )
     failed = [row for row in rows if row["outcome"] != "succeeded"]
     return {
-        "dag_id": END_OF_TERM_DAG_ID,
+        "dag_id": dag_id,
         "run_id": run_id,
         "mode": interval.get("mode"),
         "interval": dict(interval),

@@ -99,7 +99,7 @@ def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, A
         reports[entry["key"]] = json.loads(path.read_text()) if path.exists() else None
         page_exists = run_page_file(school, school_run).exists()
         links[entry["key"]] = run_page_from_summary(school, school_run) if page_exists else None
-    summary = district_summary(run.run_id, plan["interval"], planned, left_out, reports, links)
+    summary = district_summary(run.run_id, plan["interval"], planned, left_out, reports, links, run.dag_id)
     summary["written_at"] = datetime.now(UTC).isoformat()
     folder = district_summary_folder(run.run_id)
     path = write_json(summary, folder / SUMMARY_JSON)

@@ -34,7 +34,7 @@ from airflow.sdk import ObjectStoragePath
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from attendance_bridge.catalog import END_OF_TERM_DAG_ID, LOADING_DAG_IDS, ROLLBACK_DAG_ID
+from attendance_bridge.catalog import DISTRICT_DAG_IDS, LOADING_DAG_IDS, ROLLBACK_DAG_ID
 from attendance_bridge.reporting.run_folders import INDEX_HTML, reports_base, run_page_of
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def create_app() -> FastAPI:
         home = mounted_at(request)
         if dag_id not in ATTENDANCE_DAG_IDS:
             return _plain_page("Not an attendance bridge DAG", f"The DAG {dag_id} writes no attendance reports.", home)
-        page = run_page_of(reports_base(), run_id, district=dag_id == END_OF_TERM_DAG_ID)
+        page = run_page_of(reports_base(), run_id, district=dag_id in DISTRICT_DAG_IDS)
         if page is None:
             return _plain_page(
                 "No report yet",
