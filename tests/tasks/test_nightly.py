@@ -82,7 +82,7 @@ def bridge_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_apply_nights_land_what_manual_runs_over_the_same_days_land_and_a_night_again_adds_nothing(
-    sandbox: Sandbox, nightly_dag, sync_dag, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, nightly_dag, sync_dag, rollback_dag, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     by_hand = bridge_by_hand(sandbox, sync_dag, monkeypatch)
     assert set(by_hand["schoolid"]) == {100, 200}, "both schools have records to bridge on these days"
@@ -118,6 +118,19 @@ def test_apply_nights_land_what_manual_runs_over_the_same_days_land_and_a_night_
     assert str(again.state) == "success"
     assert snapshot(sandbox) == after
     assert all(row["counts"]["inserted"] == 0 for row in summary_of(sandbox, again)["schools"])
+
+    # X7: one school's sync of one night is undone alone, by its run id (README, "The nightly bridge").
+    monday = runs[1]
+    school_run = school_run_id(monday.run_id, "school_100_daily_to_meeting")
+    added = sync_report(sandbox, monday, 100, "daily_to_meeting")["counts"]["inserted"]
+    assert added > 0
+    total = len(new_records(sandbox, before))
+    undo = rollback_dag.test(run_conf={"school_number": 100, "run_id": school_run}, logical_date=datetime.now(UTC))
+    assert str(undo.state) == "success"
+    assert len(new_records(sandbox, before)) == total - added
+    assert sandbox.q(
+        "SELECT status FROM {pipeline}.run_log WHERE dag_id = %(d)s AND run_id = %(r)s", d=NIGHTLY_DAG_ID, r=school_run
+    ) == [("rolled_back",)]
 
 
 def test_report_mode_writes_nothing_and_a_bridge_off_school_is_left_out_with_its_reason(
@@ -159,3 +172,34 @@ def test_a_school_whose_bell_schedule_lost_its_bridge_period_fails_alone(sandbox
         "SELECT schoolid, count(*) FROM {sis}.attendance WHERE dcid > %(d)s GROUP BY schoolid", d=before["attendance"]
     )
     assert dict(added).get(200) is None and dict(added).get(100, 0) > 0
+
+
+def test_a_night_that_is_also_a_term_s_end_gives_the_same_records_in_either_order(
+    sandbox: Sandbox, nightly_dag, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5 June 2026 ends the year: the end of term (every school, the whole year, auto direction) and the
+    nightly bridge (5 June, each school's bridge) both run that night. The school lock serialises their
+    loads, and what one builds is no source of the other (X9): either order lands the same records."""
+    end_of_term_dag = parsed_dag("attendance_bridge_end_of_term")
+    year_end = datetime(2026, 6, 6, 2, tzinfo=UTC)
+
+    def both(first, second, box: Sandbox) -> pd.DataFrame:
+        before = rows_before(box)
+        for dag in (first, second):
+            run = dag.test(logical_date=year_end, run_conf={"mode": "apply"})
+            assert str(run.state) == "success", dag.dag_id
+        return new_records(box, before)
+
+    nightly_first = both(nightly_dag, end_of_term_dag, sandbox)
+    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_twin", sandbox.pipeline_schema, sandbox.reports)
+    sandbox.q(f"CREATE SCHEMA {twin.schema}")
+    try:
+        create_sis_schema(sandbox.conn, twin.schema)
+        generate_demo_district(sandbox.conn, twin.schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
+        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+        term_first = both(end_of_term_dag, nightly_dag, twin)
+    finally:
+        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
+        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
+    assert len(nightly_first) > 0
+    pd.testing.assert_frame_equal(nightly_first, term_first)
