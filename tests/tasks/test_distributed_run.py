@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
+from attendance_bridge.catalog import NIGHTLY_DAG_ID
 from attendance_bridge.dev.embedded_postgres import SisConnection
 
 from tests.support.airflow_services import AirflowServices, RestClient, running_airflow
@@ -31,6 +32,8 @@ from tests.support.redis_broker import forget_queue, redis_broker
 from tests.support.sync_sandbox import (
     ROOT,
     Sandbox,
+    assert_landed_exactly,
+    expected_records,
     new_records,
     reconcile_by_hand,
     rows_before,
@@ -44,12 +47,16 @@ GROUP = "reconcile_school"
 # The run whose data interval is 5 June, the last day of both demo schools' year term.
 TERM_END_RUN = datetime(2026, 6, 6, 2, tzinfo=UTC)
 WORKERS = ("worker-a", "worker-b")
+# Then one night of the nightly bridge (issue 22): Monday 6 October 2025, when the two-way school 100's
+# daily_to_meeting and the one-way school 200's meeting_to_daily have records to build.
+NIGHT_RUN, NIGHT = datetime(2025, 10, 7, 2, tzinfo=UTC), date(2025, 10, 6)
+NIGHT_SYNCS = [(100, "meeting_to_daily"), (100, "daily_to_meeting"), (200, "meeting_to_daily")]
 RUN_TIMEOUT = 900
 
 
-def wait_for_run(airflow: AirflowServices, api: RestClient, run_id: str) -> dict:
+def wait_for_run(airflow: AirflowServices, api: RestClient, run_id: str, dag_id: str = DAG_ID) -> dict:
     """The run as the REST API gives it, once it has finished."""
-    path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}"
+    path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"
 
     def finished() -> dict | None:
         run = api.call("GET", path)
@@ -97,6 +104,24 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
                 instances = api.call(
                     "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances?limit=100"
                 )
+                landed = new_records(sandbox, before)
+
+                # One night of the nightly bridge on the same workers.
+                night_engines = [
+                    expected_records(sandbox, school, direction, "bridge_period_only", NIGHT, NIGHT)
+                    for school, direction in NIGHT_SYNCS
+                ]
+                before_night = rows_before(sandbox)
+                api.call("PATCH", f"/api/v2/dags/{NIGHTLY_DAG_ID}", {"is_paused": False})
+                night_triggered = api.call(
+                    "POST",
+                    f"/api/v2/dags/{NIGHTLY_DAG_ID}/dagRuns",
+                    {"logical_date": NIGHT_RUN.isoformat(), "conf": {"mode": "apply"}},
+                )
+                night = wait_for_run(airflow, api, night_triggered["dag_run_id"], NIGHTLY_DAG_ID)
+                night_instances = api.call(
+                    "GET", f"/api/v2/dags/{NIGHTLY_DAG_ID}/dagRuns/{night['dag_run_id']}/taskInstances?limit=100"
+                )
         finally:
             forget_queue(broker_url, queue)
     print(f"start-up {ready - started:.1f}s, run {time.monotonic() - ready:.1f}s (with shutdown)")
@@ -111,13 +136,26 @@ def test_the_end_of_term_run_spreads_school_tasks_over_two_celery_workers_and_la
     assert {task["map_index"] for task in school_tasks} == {0, 1}
     assert {task["hostname"] for task in school_tasks} == set(hostnames.values())
     # What landed is exactly what the manual runs wrote in the twin district.
-    pd.testing.assert_frame_equal(new_records(sandbox, before), by_hand)
+    pd.testing.assert_frame_equal(landed, by_hand)
+    # The night: its three syncs ran on the two workers and landed what the rules engine builds for them.
+    assert night["state"] == "success", night_instances
+    night_tasks = night_instances["task_instances"]
+    assert {task["state"] for task in night_tasks} == {"success"}
+    assert {task["hostname"] for task in night_tasks} <= set(hostnames.values())
+    assert {task["map_index"] for task in night_tasks if task["task_id"].startswith(f"{GROUP}.")} == {0, 1, 2}
+    night_expected = pd.concat([engine.records for engine in night_engines], ignore_index=True)
+    assert len(night_expected) > 0
+    assert_landed_exactly(sandbox, before_night, night_expected)
+
     # Each task process was forked from a worker that had imported Great Expectations once, at its
     # start (celery_config): no gate paid the import again. The task logs say so at each task's start.
-    gate_logs = [
-        path.read_text()
-        for task_id in ("validate_preconditions", "validate_candidates")
-        for path in (airflow.home / "logs").rglob(f"task_id={GROUP}.{task_id}/**/*.log")
-    ]
-    assert len(gate_logs) == 4, "two gates for each of the two schools"
-    assert all("Great Expectations already imported" in text for text in gate_logs)
+    def gate_logs(dag_id: str) -> list[str]:
+        return [
+            path.read_text()
+            for task_id in ("validate_preconditions", "validate_candidates")
+            for path in (airflow.home / "logs" / f"dag_id={dag_id}").rglob(f"task_id={GROUP}.{task_id}/**/*.log")
+        ]
+
+    assert len(gate_logs(DAG_ID)) == 4, "two gates for each of the two schools"
+    assert len(gate_logs(NIGHTLY_DAG_ID)) == 6, "two gates for each of the night's three syncs"
+    assert all("Great Expectations already imported" in text for text in gate_logs(DAG_ID) + gate_logs(NIGHTLY_DAG_ID))
