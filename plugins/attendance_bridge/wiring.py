@@ -324,11 +324,21 @@ def _planned(context: Mapping[str, Any], plan: Mapping[str, Any]) -> list[dict[s
 
 
 def write_district_summary(context: Mapping[str, Any], schools: list[dict[str, Any]]) -> dict[str, Any]:
-    """The district summary of an end-of-term run; the task fails, after writing it, when a school failed."""
+    """The district summary of an end-of-term or nightly run; the task fails, after writing it, when a school
+    failed, and without one when the schools could not be found."""
     from attendance_bridge.tasks import end_of_term
+
+    from airflow.sdk.exceptions import AirflowFailException
 
     ti = context["ti"]
     plan = {key: ti.xcom_pull(task_ids=FIND_SCHOOLS_TASK, key=key) for key in PLAN_KEYS}
+    if plan["interval"] is None:
+        # The plan was not made (the SIS could not be read, say): the run must not end as a success
+        # that reconciled nothing. Its task's log says why.
+        raise AirflowFailException(
+            f"no school was reconciled: the task {FIND_SCHOOLS_TASK}, which finds the schools to reconcile, "
+            "did not finish; its log says why"
+        )
     return end_of_term.write_district_summary(run_of(context), {**plan, "reconciliations": schools})
 
 

@@ -74,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # force: importing Airflow (reporting.run_folders: the report paths) has sent the root logger to stdout, where
     # --print-connection's one line must be alone (bin/airflow reads it as the connection).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr, force=True
+    )
 
     # The embedded server outlives this process, so bin/airflow's commands can reach it.
     connection = sis_connection(args.data_dir, keep_running=True)
