@@ -326,9 +326,9 @@ def _planned(context: Mapping[str, Any], plan: Mapping[str, Any]) -> list[dict[s
 def write_district_summary(context: Mapping[str, Any], schools: list[dict[str, Any]]) -> dict[str, Any]:
     """The district summary of an end-of-term or nightly run; the task fails, after writing it, when a school
     failed, and without one when the schools could not be found."""
-    from attendance_bridge.tasks import end_of_term
-
     from airflow.sdk.exceptions import AirflowFailException
+
+    from attendance_bridge.tasks import end_of_term
 
     ti = context["ti"]
     plan = {key: ti.xcom_pull(task_ids=FIND_SCHOOLS_TASK, key=key) for key in PLAN_KEYS}

@@ -200,14 +200,15 @@ def test_b2_b3_a_one_way_school_gets_meeting_to_daily_and_a_two_way_school_both_
 def test_b1_b4_schools_whose_bridge_is_off_or_unclear_or_whose_method_is_not_one_are_left_out_with_the_reason() -> None:
     planned, left_out = plan_nights(
         [year(100, ["0"]), year(200, []), year(300, ["1", "2"]), year(400, ["1"], methods=0),
-         year(500, ["2"], methods=2), year(600, ["1"])],
+         year(500, ["2"], methods=2), year(600, ["1"]), year(700, ["3"])],
         NIGHT, NIGHT, "report",
     )  # fmt: skip
     assert [entry["school_number"] for entry in planned] == [600]
     assert planned[0]["conf"]["dry_run"] is True  # report mode: dry runs (B5)
     reasons = {entry["school_number"]: entry["reason"] for entry in left_out}
-    assert reasons[100].startswith("B1:") and "set to '0'" in reasons[100]
+    assert reasons[100].startswith("B1:") and "is off (ATT_MeetingDailyBridge = '0')" in reasons[100]
     assert reasons[200].startswith("B1:") and "not set" in reasons[200]
+    assert reasons[700].startswith("B1:") and "unknown setting '3'" in reasons[700]
     assert reasons[300].startswith("B1:") and "several settings" in reasons[300]
     assert reasons[400].startswith("P3:") and "no current recording method" in reasons[400]
     assert reasons[500].startswith("P3:") and "both recording methods current" in reasons[500]

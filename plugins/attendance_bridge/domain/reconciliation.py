@@ -24,6 +24,7 @@ from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SUMMARY_COUNT_LABELS
 from attendance_bridge.config import (
     ABSENT_PERIODS_OPTIONS,
     ALL_PERIODS,
+    BRIDGE_NONE,
     BRIDGE_ONE_WAY,
     BRIDGE_PERIOD_ONLY,
     BRIDGE_TWO_WAY,
@@ -31,6 +32,7 @@ from attendance_bridge.config import (
     DIRECTION_AUTO,
     END_OF_TERM_MODES,
     MEETING_TO_DAILY,
+    PREF_BRIDGE,
     PREF_RECORD_MODE_DAILY,
     PREF_RECORD_MODE_MEETING,
     REPORT_MODE,
@@ -191,9 +193,14 @@ def _not_bridged_because(row: Mapping[str, Any], school: int, yearid: int) -> st
     values = [str(value) for value in row["bridge_values"] or []]
     if len(values) > 1:
         return f"B1: the Meeting and Daily Attendance Bridge of school {school} has several settings for {year} ({', '.join(values)})"
-    if not values or values[0] not in NIGHTLY_SYNCS:
-        setting = f"set to {values[0]!r}" if values else "not set"
-        return f"B1: the Meeting and Daily Attendance Bridge of school {school} is {setting} for {year} (off)"
+    if not values or values[0] == BRIDGE_NONE:
+        setting = f"off ({PREF_BRIDGE} = {values[0]!r})" if values else f"not set ({PREF_BRIDGE})"
+        return f"B1: the Meeting and Daily Attendance Bridge of school {school} is {setting} for {year}"
+    if values[0] not in NIGHTLY_SYNCS:
+        return (
+            f"B1: the Meeting and Daily Attendance Bridge of school {school} has the unknown setting {values[0]!r} "
+            f"for {year} ('1' one-way, '2' two-way)"
+        )
     return None
 
 
