@@ -142,10 +142,17 @@ def make_airflow(sis_server: SisConnection, tmp_path: Path) -> Iterator[MakeAirf
         STAGING_BASE_ENV: f"file://{tmp_path / 'staging'}",
         REPORTS_BASE_ENV: f"file://{tmp_path / 'reports'}",
     }
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "-C", str(ROOT), "airflow"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+    # A terminal's foreground job takes Ctrl-C; a job a script started in the background (`make test &`)
+    # inherits SIGINT ignored, and a shell cannot trap a signal ignored when it started. With a handler
+    # here, make starts with Ctrl-C's default action, as in a terminal (exec resets handled signals).
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "-C", str(ROOT), "airflow"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     started = MakeAirflow(process, home, port)
     try:
         yield started
