@@ -42,9 +42,9 @@ rerunning a day adds nothing (X2).
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task, task_group
-from attendance_bridge import wiring
-from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SCHOOL_GROUP
+from airflow.sdk import CronDataIntervalTimetable, dag
+from attendance_bridge import dag_params, wiring
+from attendance_bridge.catalog import END_OF_TERM_DAG_ID
 from attendance_bridge.config import district_timezone, end_of_term_mode
 
 
@@ -59,51 +59,18 @@ from attendance_bridge.config import district_timezone, end_of_term_mode
     max_active_runs=1,
     tags=["attendance", "attendance-bridge", "sis", "end-of-term"],
     params={
-        "mode": Param(
-            end_of_term_mode(),
-            type="string",
-            enum=["report", "apply"],
-            values_display={
-                "report": "Report: dry runs, nothing written to the SIS",
-                "apply": "Apply: add the missing records (backup first)",
-            },
-            title="Mode",
-            description="Report: every school's sync is a dry run. Apply: the missing records are added.",
-        ),
-        "absent_periods": Param(
-            "all_periods",
-            type="string",
-            enum=["all_periods", "bridge_period_only", "untaken_periods"],
-            values_display={
-                "all_periods": "All periods of the day",
-                "bridge_period_only": "Bridge period only",
-                "untaken_periods": "Bridge period and periods whose attendance was not taken",
-            },
-            title="Absences from Daily",
-            description="For the schools whose Meeting records are built from Daily: an absence is copied to "
-            "every period of the day, only to the bridge period, or to the bridge period and the periods whose "
-            "teacher took no attendance that day.",
+        "mode": dag_params.mode_param(end_of_term_mode()),
+        "absent_periods": dag_params.absent_periods_param(
+            "For the schools whose Meeting records are built from Daily: an absence is copied to every period "
+            "of the day, only to the bridge period, or to the bridge period and the periods whose teacher took "
+            "no attendance that day."
         ),
     },
     default_args=wiring.DEFAULT_ARGS,
 )
 def attendance_bridge_end_of_term() -> None:
-    @task
-    def find_schools_to_reconcile() -> list[dict]:
-        return wiring.find_schools_to_reconcile(get_current_context())
-
-    # One sync per school: the sync DAG's tasks (declared once, in wiring.sync_tasks), labelled
-    # "school 100 (S1)" in the UI instead of a map index.
-    @task_group(group_id=SCHOOL_GROUP, default_args={"map_index_template": "{{ school_label }}"})
-    def reconcile_school(school: dict) -> None:
-        wiring.sync_tasks(school, SCHOOL_GROUP)
-
-    @task(trigger_rule="all_done", retries=0)
-    def write_district_summary(schools: list[dict]) -> dict:
-        return wiring.write_district_summary(get_current_context(), schools)
-
-    schools = find_schools_to_reconcile()
-    reconcile_school.expand(school=schools) >> write_district_summary(schools)
+    # The plan, one mapped group of the sync's tasks per school, the district summary (wiring.district_tasks).
+    wiring.district_tasks(wiring.find_schools_to_reconcile)
 
 
 attendance_bridge_end_of_term()

@@ -37,9 +37,9 @@ past nights gives the same records as running each night.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task, task_group
-from attendance_bridge import wiring
-from attendance_bridge.catalog import NIGHTLY_DAG_ID, SCHOOL_GROUP
+from airflow.sdk import CronDataIntervalTimetable, dag
+from attendance_bridge import dag_params, wiring
+from attendance_bridge.catalog import NIGHTLY_DAG_ID
 from attendance_bridge.config import district_timezone, nightly_mode
 
 
@@ -53,38 +53,12 @@ from attendance_bridge.config import district_timezone, nightly_mode
     catchup=False,
     max_active_runs=1,
     tags=["attendance", "attendance-bridge", "sis", "nightly"],
-    params={
-        "mode": Param(
-            nightly_mode(),
-            type="string",
-            enum=["report", "apply"],
-            values_display={
-                "report": "Report: dry runs, nothing written to the SIS",
-                "apply": "Apply: add the missing records (backup first)",
-            },
-            title="Mode",
-            description="Report: every school's sync is a dry run. Apply: the missing records are added.",
-        ),
-    },
+    params={"mode": dag_params.mode_param(nightly_mode())},
     default_args=wiring.DEFAULT_ARGS,
 )
 def attendance_bridge_nightly() -> None:
-    @task
-    def find_schools_to_reconcile() -> list[dict]:
-        return wiring.find_school_days_to_bridge(get_current_context())
-
-    # One sync per school and direction: the sync DAG's tasks (declared once, in wiring.sync_tasks),
-    # labelled "school 100 (meeting to daily)" in the UI instead of a map index.
-    @task_group(group_id=SCHOOL_GROUP, default_args={"map_index_template": "{{ school_label }}"})
-    def reconcile_school(school: dict) -> None:
-        wiring.sync_tasks(school, SCHOOL_GROUP)
-
-    @task(trigger_rule="all_done", retries=0)
-    def write_district_summary(schools: list[dict]) -> dict:
-        return wiring.write_district_summary(get_current_context(), schools)
-
-    schools = find_schools_to_reconcile()
-    reconcile_school.expand(school=schools) >> write_district_summary(schools)
+    # The plan (B1-B4), one mapped group of the sync's tasks per school sync, the district summary.
+    wiring.district_tasks(wiring.find_school_days_to_bridge)
 
 
 attendance_bridge_nightly()

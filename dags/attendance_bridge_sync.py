@@ -50,7 +50,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag
 from airflow.sdk.definitions.param import ParamsDict
-from attendance_bridge import wiring
+from attendance_bridge import dag_params, wiring
 from attendance_bridge.catalog import SYNC_DAG_ID
 from attendance_bridge.domain.request import school_year_proposals
 
@@ -85,19 +85,10 @@ PARAMS = ParamsDict(
             description="Which records to build. Automatic: a school currently recording Meeting gets its "
             "Daily records built, and the other way round.",
         ),
-        "absent_periods": Param(
-            "all_periods",
-            type="string",
-            enum=["all_periods", "bridge_period_only", "untaken_periods"],
-            values_display={
-                "all_periods": "All periods of the day",
-                "bridge_period_only": "Bridge period only",
-                "untaken_periods": "Bridge period and periods whose attendance was not taken",
-            },
-            title="Absences from Daily",
-            description="From Daily, build Meeting: an absence is copied to every period of the day, "
-            "only to the bridge period, or to the bridge period and the periods whose teacher took no "
-            "attendance that day (a period without a record means present once its teacher took attendance).",
+        "absent_periods": dag_params.absent_periods_param(
+            "From Daily, build Meeting: an absence is copied to every period of the day, only to the bridge "
+            "period, or to the bridge period and the periods whose teacher took no attendance that day (a period "
+            "without a record means present once its teacher took attendance)."
         ),
         "start_date": Param(
             None,

@@ -34,7 +34,7 @@ LAYERS = {
     "checks": 2, "db": 2, "reporting": 2,
     "tasks": 3, "database_setup": 3,
     "ui": 4,
-    "wiring": 4, "celery_config": 4, "worker_preload": 4,
+    "wiring": 4, "dag_params": 4, "celery_config": 4, "worker_preload": 4,
     "dev": 5,
 }  # fmt: skip
 # What domain may import from outside the package: its code is pure (no Airflow, no database, no files).

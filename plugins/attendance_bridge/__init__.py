@@ -10,7 +10,8 @@ The package, by layer (each imports only from the layers below it; ``tests/test_
   (run folders, the run report, pages);
 - ``tasks``: one function per Airflow task, the only code that hands results from task to task
   (typed in ``domain.task_results``);
-- ``wiring``: what the DAG files call, the sync graph declared once; ``ui``: the reports inside the
+- ``wiring``: what the DAG files call, the sync graph declared once (``dag_params``: the parameters
+  several DAGs share); ``ui``: the reports inside the
   Airflow UI (the app the project's Airflow plugin mounts on the API server);
 - ``dev``: the embedded PostgreSQL, the demo district and ``make demo``; never imported by the rest.
 

@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import get_current_context, task
+from airflow.sdk import get_current_context, task, task_group
 
 from attendance_bridge.catalog import (
     FIND_SCHOOLS_TASK,
     ROLLBACK_TASK_IDS,
+    SCHOOL_GROUP,
     SYNC_PHASES,
 )
 from attendance_bridge.config import (
@@ -245,6 +246,32 @@ def _write_sync_report(
         )
 
 
+# --------------------------------------------------------------------------- the district DAGs' graph
+
+
+def district_tasks(plan: Callable[[Mapping[str, Any]], list[dict[str, Any]]]) -> None:
+    """The end of term's and the nightly bridge's three steps, in the DAG being defined: ``plan`` (their
+    ``find_schools_to_reconcile``) gives the school syncs, one mapped group of the sync's tasks runs each
+    (labelled "school 100 (S1)" or "school 100 (meeting to daily)" in the UI instead of a map index), and
+    the district summary follows whatever happened.
+    """
+
+    @task(task_id=FIND_SCHOOLS_TASK)
+    def plan_task() -> list[dict]:
+        return plan(get_current_context())
+
+    @task_group(group_id=SCHOOL_GROUP, default_args={"map_index_template": "{{ school_label }}"})
+    def reconcile_school(school: dict) -> None:
+        sync_tasks(school, SCHOOL_GROUP)
+
+    @task(task_id="write_district_summary", trigger_rule="all_done", retries=0)
+    def summary_task(schools: list[dict]) -> dict:
+        return write_district_summary(get_current_context(), schools)
+
+    schools = plan_task()
+    reconcile_school.expand(school=schools) >> summary_task(schools)
+
+
 # --------------------------------------------------------------------------- rollback
 
 
@@ -323,7 +350,7 @@ def _planned(context: Mapping[str, Any], plan: Mapping[str, Any]) -> list[dict[s
     return plan["reconciliations"]
 
 
-def write_district_summary(context: Mapping[str, Any], schools: list[dict[str, Any]]) -> dict[str, Any]:
+def write_district_summary(context: Mapping[str, Any], schools: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The district summary of an end-of-term or nightly run; the task fails, after writing it, when a school
     failed, and without one when the schools could not be found."""
     from airflow.sdk.exceptions import AirflowFailException

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -68,19 +70,29 @@ def run_sync(sync_dag, **conf: object) -> tuple[str, dict]:
     return str(run.state), json.loads(reports[0].read_text())
 
 
-def reconcile_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
-    """What manual runs write: the sandbox's district again in a twin schema, one manual sync per school.
-
-    Each school is synced over the whole year with ``direction=auto``, the parameters an end-of-term
-    run at the year's end gives it. Returns the twin's new records (``new_records``); the twin is
-    dropped and the tasks' SIS schema set back to the sandbox's.
-    """
-    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_manual", sandbox.pipeline_schema, sandbox.reports)
+@contextmanager
+def twin_district(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, suffix: str = "manual") -> Iterator[Sandbox]:
+    """The sandbox's district again, freshly generated in a schema of its own, with the tasks pointed at it;
+    dropped afterwards, and the tasks' SIS schema set back to the sandbox's."""
+    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_{suffix}", sandbox.pipeline_schema, sandbox.reports)
     sandbox.q(f"CREATE SCHEMA {twin.schema}")
     try:
         create_sis_schema(sandbox.conn, twin.schema)
         generate_demo_district(sandbox.conn, twin.schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
         monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+        yield twin
+    finally:
+        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
+        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
+
+
+def reconcile_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """What manual runs write: the sandbox's district again in a twin schema, one manual sync per school.
+
+    Each school is synced over the whole year with ``direction=auto``, the parameters an end-of-term
+    run at the year's end gives it. Returns the twin's new records (``new_records``).
+    """
+    with twin_district(sandbox, monkeypatch) as twin:
         twin_before = rows_before(twin)
         for school in (100, 200):
             state, report = run_sync(
@@ -89,9 +101,6 @@ def reconcile_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatc
             )  # fmt: skip
             assert state == "success" and report["counts"]["inserted"] > 0
         return new_records(twin, twin_before)
-    finally:
-        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
-        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
 
 
 def task_environment() -> dict[str, str]:

@@ -15,20 +15,17 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 from attendance_bridge.catalog import NIGHTLY_DAG_ID
-from attendance_bridge.config import SIS_SCHEMA_ENV
-from attendance_bridge.dev.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.domain.reconciliation import school_run_id
 from attendance_bridge.reporting.run_folders import folder_name
 
 from tests.support.sync_sandbox import (
-    SANDBOX_SEED,
-    SANDBOX_STUDENTS,
     Sandbox,
     new_records,
     parsed_dag,
     rows_before,
     run_sync,
     snapshot,
+    twin_district,
 )
 
 pytestmark = pytest.mark.integration
@@ -62,12 +59,7 @@ def sync_report(sandbox: Sandbox, run, school: int, direction: str) -> dict:
 def bridge_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
     """What manual runs over the same days land in a twin of the district: meeting_to_daily for both
     schools, and daily_to_meeting on the bridge period for the two-way school."""
-    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_manual", sandbox.pipeline_schema, sandbox.reports)
-    sandbox.q(f"CREATE SCHEMA {twin.schema}")
-    try:
-        create_sis_schema(sandbox.conn, twin.schema)
-        generate_demo_district(sandbox.conn, twin.schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
-        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+    with twin_district(sandbox, monkeypatch) as twin:
         before = rows_before(twin)
         for school, direction in SYNCS:
             state, report = run_sync(
@@ -76,9 +68,6 @@ def bridge_by_hand(sandbox: Sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch) 
             )  # fmt: skip
             assert state == "success", report["message"]
         return new_records(twin, before)
-    finally:
-        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
-        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
 
 
 def test_apply_nights_land_what_manual_runs_over_the_same_days_land_and_a_night_again_adds_nothing(
@@ -191,15 +180,7 @@ def test_a_night_that_is_also_a_term_s_end_gives_the_same_records_in_either_orde
         return new_records(box, before)
 
     nightly_first = both(nightly_dag, end_of_term_dag, sandbox)
-    twin = Sandbox(sandbox.conn, f"{sandbox.schema}_twin", sandbox.pipeline_schema, sandbox.reports)
-    sandbox.q(f"CREATE SCHEMA {twin.schema}")
-    try:
-        create_sis_schema(sandbox.conn, twin.schema)
-        generate_demo_district(sandbox.conn, twin.schema, students_per_school=SANDBOX_STUDENTS, seed=SANDBOX_SEED)
-        monkeypatch.setenv(SIS_SCHEMA_ENV, twin.schema)
+    with twin_district(sandbox, monkeypatch, "twin") as twin:
         term_first = both(end_of_term_dag, nightly_dag, twin)
-    finally:
-        sandbox.q(f"DROP SCHEMA IF EXISTS {twin.schema} CASCADE")
-        monkeypatch.setenv(SIS_SCHEMA_ENV, sandbox.schema)
     assert len(nightly_first) > 0
     pd.testing.assert_frame_equal(nightly_first, term_first)

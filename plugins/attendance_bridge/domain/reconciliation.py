@@ -57,6 +57,21 @@ def interval_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, d
     return (min(first, last), last)
 
 
+def interval_record(
+    start: datetime, end: datetime, first_day: date, last_day: date, timezone: str, mode: str, **more: str
+) -> dict[str, str]:
+    """What a district run's plan says of its interval, for its summary: its days, the data interval, the mode."""
+    return {
+        "first_day": first_day.isoformat(),
+        "last_day": last_day.isoformat(),
+        "timezone": timezone,
+        "data_interval_start": start.isoformat(),
+        "data_interval_end": end.isoformat(),
+        "mode": mode,
+        **more,
+    }
+
+
 def _aware(moment: datetime) -> datetime:
     """A moment with its timezone (Airflow's are aware; a naive one is read as UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

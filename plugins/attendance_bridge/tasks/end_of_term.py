@@ -21,6 +21,7 @@ from attendance_bridge.db.lookups import find_terms_ending
 from attendance_bridge.domain.reconciliation import (
     district_summary,
     interval_days,
+    interval_record,
     plan_reconciliations,
     school_run_id,
     term_names,
@@ -71,15 +72,7 @@ def find_schools_to_reconcile(
         len(planned), len(left_out), time.perf_counter() - started,
     )  # fmt: skip
     log_done("find_schools_to_reconcile", time.perf_counter() - started)
-    interval = {
-        "first_day": first_day.isoformat(),
-        "last_day": last_day.isoformat(),
-        "timezone": timezone,
-        "data_interval_start": start.isoformat(),
-        "data_interval_end": end.isoformat(),
-        "mode": mode,
-        "absent_periods": absent_periods,
-    }
+    interval = interval_record(start, end, first_day, last_day, timezone, mode, absent_periods=absent_periods)
     return {"interval": interval, "reconciliations": planned, "left_out": left_out}
 
 

@@ -15,7 +15,7 @@ import pendulum
 
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import find_bridge_schools
-from attendance_bridge.domain.reconciliation import interval_days, plan_nights
+from attendance_bridge.domain.reconciliation import interval_days, interval_record, plan_nights
 from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,5 @@ def find_school_days_to_bridge(
         TASK, len(planned), len(left_out), time.perf_counter() - started,
     )  # fmt: skip
     log_done(TASK, time.perf_counter() - started)
-    interval = {
-        "first_day": first_day.isoformat(),
-        "last_day": last_day.isoformat(),
-        "timezone": timezone,
-        "data_interval_start": start.isoformat(),
-        "data_interval_end": end.isoformat(),
-        "mode": mode,
-    }
+    interval = interval_record(start, end, first_day, last_day, timezone, mode)
     return {"interval": interval, "reconciliations": planned, "left_out": left_out}

@@ -125,8 +125,9 @@ def missing_meeting_records(frames: SchoolFrames, request: BridgeRequest) -> Bri
 
     # D7: beyond the bridge period, a period whose section's teacher took attendance that day.
     # Under all_periods they are built and listed; under untaken_periods they are not built.
-    beyond_bridge = (built["periodid"] != built["bridge_period_id"]).to_numpy()
-    taken = beyond_bridge & has_key(built, taken_periods(frames, request))
+    taken = (built["periodid"] != built["bridge_period_id"]).to_numpy(copy=True)
+    if taken.any():  # none under bridge_period_only: no need to read whose attendance was taken
+        taken &= has_key(built, taken_periods(frames, request))
     if request.absent_periods == UNTAKEN_PERIODS:
         possible_false_absences, skipped_taken = false_absence_report(None), int(taken.sum())
         built = built.loc[~taken]
