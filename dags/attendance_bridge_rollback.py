@@ -106,7 +106,9 @@ def attendance_bridge_rollback() -> None:
     def write_report() -> dict:
         return wiring.write_rollback_report(get_current_context())
 
-    roll_back(plan_rollback()) >> write_report()
+    # The report waits for both tasks, whatever their state: a plan-only run skips roll_back.
+    planned = plan_rollback()
+    [planned, roll_back(planned)] >> write_report()
 
 
 attendance_bridge_rollback()

@@ -88,7 +88,7 @@ def noop_sync_tasks(school: Any = None) -> None:
     preconditions >> backup
     loaded = load_missing_records(checked, computed, **per_school)
     [candidates, backup] >> loaded
-    loaded >> write_report(**per_school)
+    [checked, extracted, preconditions, computed, candidates, backup, loaded] >> write_report(**per_school)
 
 
 @dag(

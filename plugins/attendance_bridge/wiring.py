@@ -141,7 +141,11 @@ def sync_tasks(school: Any = None, group_id: str | None = None) -> None:
     preconditions >> backup
     loaded = load_missing_records(checked, computed, **per_school)
     [candidates, backup] >> loaded
-    loaded >> write_report(**per_school)
+    # The report judges the run from every task, so it waits for every one of them, whatever their state
+    # (all_done). Behind the load alone it would start as soon as a dry run's skipped backup made Airflow
+    # skip the load, while a concurrent executor still runs the candidates' checks (docs/decisions.md,
+    # "The graph under a concurrent executor").
+    [checked, extracted, preconditions, computed, candidates, backup, loaded] >> write_report(**per_school)
 
 
 def run_of(context: Mapping[str, Any], school: Mapping[str, Any] | None = None) -> TaskRun:

@@ -167,7 +167,11 @@ SYNC_GRAPH = {
     "load_missing_records": [
         "back_up_school_records", "check_parameters", "compute_missing_records", "validate_candidates",
     ],
-    "write_report": ["load_missing_records"],
+    # Every task: the report judges the run from all of them, so it starts only once each has ended (all_done).
+    "write_report": [
+        "back_up_school_records", "check_parameters", "compute_missing_records", "extract_school_tables",
+        "load_missing_records", "validate_candidates", "validate_preconditions",
+    ],
 }  # fmt: skip
 
 
@@ -176,6 +180,16 @@ def test_the_task_graph_is_the_documented_one_the_backup_beside_compute_and_cand
     assert sorted(sync_dag.task_ids) == sorted(SYNC_TASK_IDS)
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in sync_dag.tasks}
     assert upstream == SYNC_GRAPH
+
+
+def test_the_report_waits_for_every_task_whatever_its_state_and_is_the_only_leaf(sync_dag) -> None:
+    """Under a concurrent executor a dry run's skipped backup makes Airflow skip the load at once, while the
+    candidates' checks still run: the report must not start behind the load alone (issue 29)."""
+    report = sync_dag.get_task("write_report")
+    assert report.trigger_rule == "all_done"
+    assert report.upstream_task_ids == set(SYNC_TASK_IDS) - {"write_report"}
+    # The DAG run's state is the state of its leaves: the report alone, which fails when the run did.
+    assert [task.task_id for task in sync_dag.leaves] == ["write_report"]
 
 
 def test_params_are_the_spec_parameters_with_titles_and_descriptions(sync_dag) -> None:
@@ -231,7 +245,9 @@ def test_the_rollback_dag_is_manual_tagged_documented_and_runs_one_at_a_time(rol
 def test_the_rollback_is_plan_then_delete_then_report(rollback_dag) -> None:
     assert sorted(rollback_dag.task_ids) == sorted(ROLLBACK_TASK_IDS)
     upstream = {task.task_id: sorted(task.upstream_task_ids) for task in rollback_dag.tasks}
-    assert upstream == {"plan_rollback": [], "roll_back": ["plan_rollback"], "write_report": ["roll_back"]}
+    assert upstream == {
+        "plan_rollback": [], "roll_back": ["plan_rollback"], "write_report": ["plan_rollback", "roll_back"],
+    }  # fmt: skip
     for task in rollback_dag.tasks:
         if task.task_id == "write_report":
             assert (task.retries, task.trigger_rule) == (0, "all_done")
