@@ -121,6 +121,27 @@ def test_a_run_killed_before_any_load_committed_is_finished_as_failed(sandbox) -
     assert row["status"] == "failed" and "nothing of it is in the SIS" in row["message"]
 
 
+@pytest.mark.parametrize(
+    ("conf", "refusal"),
+    [
+        ({"school_number": 100, "run_id": "manual__never-ran"}, "manual__never-ran"),
+        ({"school_number": 100, "run_id": "manual__x", "force": True}, "force"),
+    ],
+    ids=["unknown run id", "unknown key"],
+)
+def test_a_refused_finish_closes_its_own_run_log_row(sandbox, conf: dict, refusal: str) -> None:
+    """Issue 29: the finish DAG has one task and no report task after it; a refusal must not leave its own
+    run log row at running."""
+    finish_dag = parsed_dag("attendance_bridge_finish_run")
+
+    finishing = finish_dag.test(run_conf=conf, logical_date=datetime.now(UTC))
+
+    assert str(finishing.state) == "failed"
+    row = run_log(sandbox, finishing.run_id)
+    assert row["status"] == "failed" and refusal in row["message"]
+    assert row["school_number"] == 100
+
+
 def test_the_report_task_reads_a_load_whose_task_ended_without_a_word(sandbox) -> None:
     run, upstream = killed_after_the_load(sandbox)
     inserted = upstream["load_missing_records"]["load"]["inserted_attendance"]

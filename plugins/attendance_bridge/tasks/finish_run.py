@@ -25,7 +25,8 @@ def finish_run(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
     """The task: finish the run, write its report, and this run's own run log row; fails on a refusal."""
 
     school = plausible_school(conf.get("school_number"))
-    with guarded_phase("finish_run", run, school) as timing, connect_sis() as conn:
+    # Its only task: a refusal closes its own run log row (issue 29), no report task follows to do it.
+    with guarded_phase("finish_run", run, school, closes_run_log=True) as timing, connect_sis() as conn:
         own_schema = pipeline_schema()
         open_run_log(conn, own_schema, run, school, conf)
         school_number, run_id = parse_finish_request(conf)

@@ -52,12 +52,17 @@ class TaskRun:
 
 
 @contextmanager
-def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> Iterator[dict[str, float]]:
+def guarded_phase(
+    name: str, run: TaskRun, school_number: int | None = None, *, closes_run_log: bool = False
+) -> Iterator[dict[str, float]]:
     """Time and log one phase; turn errors that retries cannot cure into a recorded refusal.
 
     A transient database error is raised as is while Airflow has tries left (the run log is
     left alone: the next try may well succeed); on the last try it becomes the run's failure,
     recorded and raised as ``AirflowFailException`` with the number of attempts.
+
+    ``closes_run_log``: the phase is its run's only task (``attendance_bridge_finish_run``), so no report
+    task follows to close the run log row: a failure closes it as ``failed`` with its message.
     """
 
     timing: dict[str, float] = {}
@@ -76,12 +81,12 @@ def guarded_phase(name: str, run: TaskRun, school_number: int | None = None) -> 
                 raise
             message = _gave_up(name, run, what, unreachable)
             log.error("%s", message)
-            _record_message(run, message)
+            _record_message(run, message, school_number if closes_run_log else None, closes_run_log)
             raise AirflowFailException(message) from exc
 
         message = str(exc) if isinstance(exc, Refusal) else f"{name} stopped on an unexpected error: {exc!r}"
         log.error("%s: refused after %.2f s: %s", name, seconds, message)
-        _record_message(run, message)
+        _record_message(run, message, school_number if closes_run_log else None, closes_run_log)
         # AirflowFailException: the task fails now, without its retries.
         raise AirflowFailException(message) from exc
     timing["seconds"] = round(time.perf_counter() - started, 3)
@@ -118,11 +123,18 @@ def _gave_up(name: str, run: TaskRun, what: str, unreachable: bool) -> str:
     return f"{name} failed on {tries}: {what}. {advice}"
 
 
-def _record_message(run: TaskRun, message: str) -> None:
-    """Keep a phase's failure in the run log so the report can say why (best effort)."""
+def _record_message(run: TaskRun, message: str, school_number: int | None = None, close: bool = False) -> None:
+    """Keep a phase's failure in the run log so the report can say why, or close the row as failed with it
+    (``close``: no later task will); best effort."""
     try:
         with connect_sis() as conn:
-            run_log.record_message(conn, pipeline_schema(), run.dag_id, run.run_id, message)
+            if close:
+                run_log.finish_run(
+                    conn, pipeline_schema(), run.dag_id, run.run_id, status="failed", message=message,
+                    school_number=school_number,
+                )  # fmt: skip
+            else:
+                run_log.record_message(conn, pipeline_schema(), run.dag_id, run.run_id, message)
     except Exception as exc:  # the database may be what failed; the task log and the report have it
         if not is_transient(exc):
             log.warning("could not record the failure in the run log", exc_info=True)
