@@ -9,10 +9,12 @@ import pytest
 from attendance_bridge.domain.reconciliation import (
     district_summary,
     interval_days,
+    nothing_to_reconcile,
     plan_nights,
     plan_reconciliations,
     school_run_id,
 )
+from attendance_bridge.catalog import END_OF_TERM_DAG_ID, NIGHTLY_DAG_ID
 from attendance_bridge.reporting.pages import district_summary_page
 
 
@@ -226,3 +228,25 @@ def test_a_night_s_range_stays_inside_the_school_s_year_and_a_school_with_two_ye
 def test_an_unknown_nightly_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mode must be one of report, apply"):
         plan_nights([], NIGHT, NIGHT, "dry")
+
+
+def test_a_district_run_with_nothing_to_reconcile_has_a_summary_that_says_so_in_its_dag_s_words() -> None:
+    """Issue 29: a quiet night and a day without a term end write a summary, so the Report tab has one."""
+    one_day = {"first_day": "2026-07-15", "last_day": "2026-07-15", "timezone": "UTC", "mode": "report"}
+    nightly = district_summary("scheduled__q", one_day, [], [], {}, {}, NIGHTLY_DAG_ID)
+    assert nightly["outcome"] == "succeeded" and nightly["schools"] == []
+    assert nightly["nothing_to_reconcile"] == "nothing to reconcile on 2026-07-15: no school's year covers that day"
+    end_of_term = district_summary("scheduled__q", one_day, [], [], {}, {}, END_OF_TERM_DAG_ID)
+    assert end_of_term["nothing_to_reconcile"] == (
+        "nothing to reconcile on 2026-07-15: no school's term ended that day"
+    )
+    days = {**one_day, "last_day": "2026-07-17"}
+    assert nothing_to_reconcile(NIGHTLY_DAG_ID, days) == (
+        "nothing to reconcile on 2026-07-15 to 2026-07-17: no school's year covers those days"
+    )
+    page = district_summary_page(nightly)
+    assert "Nothing to reconcile on 2026-07-15: no school&#39;s year covers that day." in page
+    assert 'id="school-rows"' not in page
+    # A run with a school left out reconciled nothing, but had something to say: its list, not this sentence.
+    left_out = [{"school_number": 300, "school_name": "S", "reason": "B1: the bridge is off"}]
+    assert district_summary("r", one_day, [], left_out, {}, {}, NIGHTLY_DAG_ID)["nothing_to_reconcile"] is None

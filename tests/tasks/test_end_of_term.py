@@ -62,6 +62,11 @@ def summary_of(sandbox: Sandbox, run) -> dict:
     return json.loads(path.read_text())
 
 
+def summary_page_path(sandbox: Sandbox, run) -> str:
+    """The district summary page the run wrote."""
+    return str(sandbox.reports / "district" / folder_name(run.run_id) / "summary.html")
+
+
 def school_report(sandbox: Sandbox, run, school: int) -> dict:
     """The run report of one school's sync inside the end-of-term run."""
     school_run = folder_name(school_run_id(run.run_id, f"school_{school}"))
@@ -122,7 +127,7 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
     assert all(folder_name(school_run_id(run.run_id, f"school_{n}")) in index for n in (100, 200))
 
 
-def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_term_dag) -> None:
+def test_an_interval_without_a_term_end_does_nothing_and_its_summary_says_so(sandbox: Sandbox, end_of_term_dag) -> None:
     before = snapshot(sandbox)
     run = run_end_of_term(end_of_term_dag, NO_TERM_END_RUN, mode="apply")
 
@@ -135,8 +140,14 @@ def test_an_interval_without_a_term_end_does_nothing(sandbox: Sandbox, end_of_te
     }  # fmt: skip
     assert snapshot(sandbox) == before
     assert run_log_rows(sandbox) == []
-    assert not (sandbox.reports / "district").exists()
     assert not list(sandbox.reports.glob("school_*"))
+    # Issue 29: the run's Report tab shows a summary that says there was nothing to do, not "no report yet".
+    summary = summary_of(sandbox, run)
+    assert (summary["outcome"], summary["schools"], summary["left_out"]) == ("succeeded", [], [])
+    assert summary["nothing_to_reconcile"] == "nothing to reconcile on 2026-01-14: no school's term ended that day"
+    page = (Path(summary_page_path(sandbox, run))).read_text()
+    assert "Nothing to reconcile on 2026-01-14: no school&#39;s term ended that day." in page
+    assert 'id="school-rows"' not in page
 
 
 def school_rows_added(sandbox: Sandbox, before: dict[str, int], school: int) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from attendance_bridge.catalog import END_OF_TERM_DAG_ID, SUMMARY_COUNT_LABELS
+from attendance_bridge.catalog import END_OF_TERM_DAG_ID, NIGHTLY_DAG_ID, SUMMARY_COUNT_LABELS
 from attendance_bridge.config import (
     ABSENT_PERIODS_OPTIONS,
     ALL_PERIODS,
@@ -313,6 +313,8 @@ def district_summary(
         "mode": interval.get("mode"),
         "interval": dict(interval),
         "outcome": "failed" if failed else "succeeded",
+        # A night or a day with nothing planned and nobody left out still has its summary, which says so.
+        "nothing_to_reconcile": None if planned or left_out else nothing_to_reconcile(dag_id, interval),
         "schools": rows,
         "failed": [
             {"school_number": row["school_number"], "school_name": row["school_name"], "reason": row["reason"]}
@@ -329,3 +331,16 @@ def district_summary(
         ],
         "totals": {name: sum(int(row["counts"].get(name, 0)) for row in rows) for name in SUMMARY_COUNT_LABELS},
     }
+
+
+def nothing_to_reconcile(dag_id: str, interval: Mapping[str, Any]) -> str:
+    """Why a district run reconciled no school, in its own DAG's words: no school's year covers the nightly
+    bridge's days (B1), or no term ended on the end of term's."""
+    first, last = interval["first_day"], interval["last_day"]
+    days = first if first == last else f"{first} to {last}"
+    one = first == last
+    if dag_id == NIGHTLY_DAG_ID:
+        why = "no school's year covers " + ("that day" if one else "those days")
+    else:
+        why = "no school's term ended " + ("that day" if one else "on those days")
+    return f"nothing to reconcile on {days}: {why}"

@@ -78,13 +78,11 @@ def find_schools_to_reconcile(
 
 def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, Any]:
     """The district summary (``reports/district/<run id>/summary.json`` and ``.html``); fails after writing it
-    when a school failed, so the DAG run's state says so. An interval in which no term ends writes nothing."""
+    when a school failed, so the DAG run's state says so. An interval with nothing to reconcile has a summary
+    too, which says so: the run's Report tab shows it."""
     started = time.perf_counter()
     log_start("write_district_summary", run, None)
     planned, left_out = plan.get("reconciliations") or [], plan.get("left_out") or []
-    if not planned and not left_out:
-        log.info("write_district_summary: no term ended in this interval; no summary is written")
-        return {"outcome": "nothing to reconcile", "schools": 0, "failed": 0, "summary_path": None}
     reports, links = {}, {}
     for entry in planned:
         school, school_run = entry["school_number"], school_run_id(run.run_id, entry["key"])
@@ -102,6 +100,8 @@ def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, A
     except Exception:  # summary.json is the record; a page that cannot be drawn must not hide the outcome
         log.exception("write_district_summary: the summary page could not be written")
         page = path
+    if summary["nothing_to_reconcile"]:
+        log.info("write_district_summary: %s", summary["nothing_to_reconcile"])
     for row in summary["schools"]:
         log.info(
             "write_district_summary: school %s %s: %s %s",
