@@ -1,5 +1,6 @@
 """``make airflow`` (bin/airflow-ui) as a person runs it: it prints the address and the login, the
-login works, and Ctrl-C stops every Airflow process it started.
+login works, and Ctrl-C stops every Airflow process it started; a component that does not stop is
+killed after the grace period (``ATTENDANCE_BRIDGE_STOP_GRACE_SECONDS``) or at a second Ctrl-C.
 
 It runs in an Airflow home of its own (``ATTENDANCE_BRIDGE_AIRFLOW_HOME``), never the checkout's
 ``.airflow``, on a free port, with the test's PostgreSQL as the SIS (so the embedded demo database
@@ -56,6 +57,8 @@ SHORT_TIMEOUT = 120
 READY = re.compile(r"Airflow is ready: (?P<url>http://\S+)")
 LOGIN = re.compile(r"log in as: (?P<user>\S+) / (?P<password>\S+)\s+\(kept in (?P<kept>\S+)\)")
 STOPPED = re.compile(r"^stopped after (?P<seconds>\d+)s\.$")
+STILL_STOPPING = re.compile(r"still stopping after \d+s: (?P<running>.+)")
+KILLED_AT_ONCE = re.compile(r"^Ctrl-C again: killing what is still running: (?P<running>.+)")
 # What each component's process is called (the api-server renames itself "airflow api_server").
 COMPONENTS = {
     "scheduler": r"\bairflow scheduler\b",
@@ -159,7 +162,13 @@ def person_environment(**settings: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_airflow(sis_server: SisConnection, tmp_path: Path) -> Iterator[MakeAirflow]:
+def grace() -> int:
+    """The grace period ``make airflow`` runs with (a test parametrized with ``grace`` overrides it)."""
+    return GRACE
+
+
+@pytest.fixture
+def make_airflow(sis_server: SisConnection, tmp_path: Path, grace: int) -> Iterator[MakeAirflow]:
     """``make airflow`` started in a session of its own, as a terminal's foreground job."""
     home = tmp_path / "airflow_home"
     port = free_port()
@@ -170,7 +179,7 @@ def make_airflow(sis_server: SisConnection, tmp_path: Path) -> Iterator[MakeAirf
         STAGING_BASE_ENV: f"file://{tmp_path / 'staging'}",
         REPORTS_BASE_ENV: f"file://{tmp_path / 'reports'}",
         START_TIMEOUT_ENV: str(START_WAIT),
-        GRACE_ENV: str(GRACE),
+        GRACE_ENV: str(grace),
     })  # fmt: skip
     # A terminal's foreground job takes Ctrl-C; a job a script started in the background (`make test &`)
     # inherits SIGINT ignored, and a shell cannot trap a signal ignored when it started. With a handler
@@ -273,3 +282,63 @@ def test_make_airflow_prints_a_login_that_works_and_ctrl_c_stops_every_process_i
         f"\nmake airflow: ready after {ready - started:.1f}s, stopped {stopped - interrupted:.1f}s after Ctrl-C"
         f" (bin/airflow-ui: {said['seconds']}s; exit {returncode})\n{stopping}"
     )
+
+
+@pytest.mark.parametrize(
+    ("grace", "second_ctrl_c"),
+    [pytest.param(5, False, id="after the grace period"), pytest.param(GRACE, True, id="at a second Ctrl-C")],
+)
+def test_a_component_that_does_not_stop_is_named_while_it_is_waited_for_then_killed_with_everything_else(
+    make_airflow: MakeAirflow, grace: int, second_ctrl_c: bool
+) -> None:
+    process, home = make_airflow.process, make_airflow.home
+    output = Output(process)
+    output.wait_for(READY, START_TIMEOUT)
+    running = components_running(make_airflow)
+    # A scheduler that hangs in its shutdown, whatever the machine's speed: frozen, it cannot act on
+    # SIGTERM (the signal waits), and SIGKILL still ends it.
+    schedulers = [member for member in running if re.search(COMPONENTS["scheduler"], command_of(member))]
+    (scheduler,) = [member for member in schedulers if member.ppid() not in {other.pid for other in schedulers}]
+    os.kill(scheduler.pid, signal.SIGSTOP)
+
+    ctrl_c(process)
+    if second_ctrl_c:
+        # While it waits, bin/airflow-ui says which components are still stopping.
+        assert "scheduler" in output.wait_for(STILL_STOPPING, STOP_TIMEOUT)["running"]
+        ctrl_c(process)
+        killed = output.wait_for(KILLED_AT_ONCE, SHORT_TIMEOUT)
+    else:
+        killed = output.wait_for(
+            re.compile(rf"did not stop within {grace}s \({GRACE_ENV}\); killing them: (?P<running>.+)"), STOP_TIMEOUT
+        )
+    assert "scheduler" in killed["running"], killed.string
+    said = output.wait_for(STOPPED, STOP_TIMEOUT)
+    returncode = process.wait(timeout=SHORT_TIMEOUT)
+
+    if not second_ctrl_c:
+        assert int(said["seconds"]) >= grace  # nothing was killed before the grace period was over
+    assert returncode == -signal.SIGINT
+    left = left_after(home, make_airflow.sessions, SHORT_TIMEOUT)
+    assert not left, [command_of(member) for member in left]
+
+
+@pytest.mark.parametrize("setting", [START_TIMEOUT_ENV, GRACE_ENV])
+def test_a_wait_that_is_not_a_whole_number_of_seconds_is_refused_before_anything_starts(
+    setting: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "airflow_home"
+    # Were it not refused, what starts is this home's Airflow, never the checkout's demo database.
+    nowhere = "postgresql://nobody@127.0.0.1:9/none"
+    env = person_environment(**{HOME_ENV: str(home), SIS_CONN_ENV: nowhere, setting: "2m"})
+    try:
+        refused = subprocess.run(
+            [str(ROOT / "bin" / "airflow-ui")], env=env, capture_output=True, text=True, timeout=SHORT_TIMEOUT,
+            check=False,
+        )  # fmt: skip
+    finally:
+        for leftover in airflow_processes(home):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getsid(leftover.pid), signal.SIGKILL)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"{setting} must be a whole number of seconds, not '2m'" in refused.stderr
+    assert not home.exists()  # nothing was started, not even its home made
