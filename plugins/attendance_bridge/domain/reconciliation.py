@@ -248,7 +248,11 @@ def _date(value: Any) -> date:
 
 
 def school_run_id(run_id: str, key: str) -> str:
-    """The run id of one school's sync inside an end-of-term DAG run: the run log, lineage and report use it."""
+    """The run id of one school's sync inside an end-of-term or nightly DAG run: the run log, lineage and report
+    use it. One per (run id, key), whatever the run id: a key starts with a letter and holds no "__", so the
+    key is what follows the last "__" (``tests/domain/test_run_names.py``)."""
+    if not key[:1].isalpha() or "__" in key:
+        raise ValueError(f"a school's key must start with a letter and hold no '__', not {key!r}")
     return f"{run_id}__{key}"
 
 
