@@ -64,6 +64,10 @@ class LoadRefused(Refusal, ValueError):
         super().__init__(f"X4 failed for school {school_number}: {detail}; nothing was loaded")
 
 
+class UnservableRunId(Refusal, ValueError):
+    """A run id the project cannot serve (``domain.run_names.unservable_run_id`` says why, and what to do)."""
+
+
 class SuiteLoadError(ValueError):
     """An expectation suite file that Great Expectations did not load (or store) in full."""
 

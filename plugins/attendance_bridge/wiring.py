@@ -239,15 +239,15 @@ def _write_sync_report(
     from attendance_bridge.tasks.sync_report import write_report
 
     _name_map_index(context, school)
-    ti = context["ti"]
+    ti, run = context["ti"], run_of(context, school)
     prefix = f"{group_id}." if group_id else ""
     where = {"map_indexes": ti.map_index} if group_id else {}
-    upstream = {task_id: ti.xcom_pull(task_ids=prefix + task_id, **where) for task_id in SYNC_PHASES}
-    failures = {task_id: ti.xcom_pull(task_ids=prefix + task_id, key=FAILURE_KEY, **where) for task_id in SYNC_PHASES}
+    # Airflow's XCom API cannot address a run id such as "." (issue 29): nothing is pulled, write_report refuses it.
+    pull = ti.xcom_pull if run.unservable is None else lambda **_: None
+    upstream = {task_id: pull(task_ids=prefix + task_id, **where) for task_id in SYNC_PHASES}
+    failures = {task_id: pull(task_ids=prefix + task_id, key=FAILURE_KEY, **where) for task_id in SYNC_PHASES}
     with collector_spares_imports():
-        return write_report(
-            run_of(context, school), _conf(context, school), upstream, {k: v for k, v in failures.items() if v}
-        )
+        return write_report(run, _conf(context, school), upstream, {k: v for k, v in failures.items() if v})
 
 
 # --------------------------------------------------------------------------- the district DAGs' graph
@@ -298,13 +298,13 @@ def write_rollback_report(context: Mapping[str, Any]) -> dict[str, Any]:
     """The rollback's report from what its tasks returned, and the messages the failed ones left."""
     from attendance_bridge.tasks import rollback
 
-    ti = context["ti"]
+    ti, run = context["ti"], run_of(context)
     tasks = ROLLBACK_TASK_IDS[:-1]
-    upstream = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in tasks}
-    failures = {task_id: ti.xcom_pull(task_ids=task_id, key=FAILURE_KEY) for task_id in tasks}
-    return rollback.write_report(
-        run_of(context), dict(context["dag_run"].conf or {}), upstream, {k: v for k, v in failures.items() if v}
-    )
+    pull = ti.xcom_pull if run.unservable is None else lambda **_: None  # as in _write_sync_report
+    upstream = {task_id: pull(task_ids=task_id) for task_id in tasks}
+    failures = {task_id: pull(task_ids=task_id, key=FAILURE_KEY) for task_id in tasks}
+    conf, failed = dict(context["dag_run"].conf or {}), {k: v for k, v in failures.items() if v}
+    return rollback.write_report(run, conf, upstream, failed)
 
 
 # --------------------------------------------------------------------------- end of term and finish

@@ -36,7 +36,7 @@ from attendance_bridge.reporting.run_folders import (
     run_page_from_summary,
     write_json,
 )
-from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def find_schools_to_reconcile(
     run: TaskRun, start: datetime, end: datetime, timezone: str, mode: str, absent_periods: str = ALL_PERIODS
 ) -> dict[str, Any]:
     """The plan of an end-of-term run for its data interval, read from the SIS now (never at parse time)."""
+    refuse_unservable_run(run, run_log_row=False)  # a run id such as "." (issue 29): nothing is planned
     # The district's timezone as Airflow reads it (pendulum: the DAG's timetable uses the same).
     first_day, last_day = interval_days(start, end, pendulum.timezone(timezone))
     started = time.perf_counter()

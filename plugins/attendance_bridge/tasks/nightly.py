@@ -16,7 +16,7 @@ import pendulum
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import find_bridge_schools
 from attendance_bridge.domain.reconciliation import interval_days, interval_record, plan_nights
-from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
 
 log = logging.getLogger(__name__)
 TASK = "find_schools_to_reconcile"
@@ -26,6 +26,7 @@ def find_school_days_to_bridge(
     run: TaskRun, start: datetime, end: datetime, timezone: str, mode: str
 ) -> dict[str, Any]:
     """The plan of a nightly run for its data interval (B1-B4), read from the SIS now (never at parse time)."""
+    refuse_unservable_run(run, run_log_row=False)  # a run id such as "." (issue 29): nothing is planned
     first_day, last_day = interval_days(start, end, pendulum.timezone(timezone))
     started = time.perf_counter()
     log_start(TASK, run, None)

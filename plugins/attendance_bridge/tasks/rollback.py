@@ -31,7 +31,7 @@ from attendance_bridge.domain.rollback_plan import (
 )
 from attendance_bridge.reporting import publish
 from attendance_bridge.reporting.run_folders import REPORT_JSON, read_json, report_folder, write_json
-from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log, plain
+from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log, plain, refuse_unservable_run
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,8 @@ def write_report(
     plan = upstream.get("plan_rollback") or {}
     done = upstream.get("roll_back") or {}
     school = plan.get("school_number", plausible_school(conf.get("school_number")))
+    # A run id the project cannot serve (".", say): plan_rollback refused it; no file is written for it.
+    refuse_unservable_run(run, school)
     folder = report_folder(school, run.run_id)
     path = folder / REPORT_JSON
     plan_file = folder / PLAN_FILE

@@ -26,7 +26,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
-from attendance_bridge.errors import Refusal
+from attendance_bridge.domain.run_names import unservable_run_id
+from attendance_bridge.errors import Refusal, UnservableRunId
 from attendance_bridge.process_clock import collector_spares_imports, peak_memory_mb, since_process_start
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ class TaskRun:
     # (None when not known, e.g. a phase called outside Airflow: it then never counts as last).
     attempt: int = 1
     attempts: int | None = None
+
+    @property
+    def unservable(self) -> str | None:
+        """Why the project cannot serve this run's id (``domain.run_names.unservable_run_id``), or None."""
+        return unservable_run_id(self.dag_id, self.run_id)
 
     @property
     def last_attempt(self) -> bool:
@@ -145,12 +151,45 @@ def _record_message(run: TaskRun, message: str, school_number: int | None = None
 def open_run_log(
     conn: psycopg.Connection, own_schema: str, run: TaskRun, school: int | None, conf: Mapping[str, Any]
 ) -> None:
-    """The run's log row, migrated and written first, so even a refused conf leaves a trace for the auditor."""
+    """The run's log row, migrated and written first, so even a refused conf leaves a trace for the auditor.
+
+    A run whose id the project cannot serve (``domain.run_names.unservable_run_id``) is refused here, before
+    anything else: its row is closed as failed with the message, and ``UnservableRunId`` raised.
+    """
     migrations.migrate(conn, own_schema)
     run_log.start_run(
         conn, own_schema, run.dag_id, run.run_id,
         school_number=school, parameters=dict(conf), triggered_by=run.triggered_by,
     )  # fmt: skip
+    refused = run.unservable
+    if refused is not None:
+        run_log.finish_run(conn, own_schema, run.dag_id, run.run_id, status="failed", message=refused)
+        raise UnservableRunId(refused)
+
+
+def refuse_unservable_run(run: TaskRun, school: int | None = None, *, run_log_row: bool = True) -> None:
+    """Fail the task at once, before it reads XCom or writes a file, when the project cannot serve the run's id.
+
+    For the last task of a sync or a rollback, which runs whatever happened (the first task refused the run,
+    and Airflow's XCom API cannot address a run id such as "."): the run's log row (``run_log_row``) is
+    closed as failed with the message (best effort: the task's failure says it all the same). For the
+    district DAGs' first task, which has no run log row, the failure alone.
+    """
+    refused = run.unservable
+    if refused is None:
+        return
+    log.error("%s", refused)
+    if run_log_row:
+        try:
+            with connect_sis() as conn:
+                migrations.migrate(conn, pipeline_schema())
+                run_log.finish_run(
+                    conn, pipeline_schema(), run.dag_id, run.run_id, status="failed", message=refused,
+                    school_number=school,
+                )  # fmt: skip
+        except Exception:  # the database may be what failed; the task's failure names the run id all the same
+            log.warning("could not close the run log row of the refused run", exc_info=True)
+    raise AirflowFailException(refused)
 
 
 def plain(document: dict[str, Any]) -> dict[str, Any]:

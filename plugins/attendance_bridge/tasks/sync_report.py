@@ -35,7 +35,7 @@ from attendance_bridge.reporting.run_folders import (
     write_json,
 )
 from attendance_bridge.reporting.run_report import run_outcome, run_report, student_ids
-from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
 from attendance_bridge.tasks.sync import staged_records
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ def write_report(
     """
     checked = upstream.get("check_parameters") or {}
     school = checked.get("school_number", plausible_school(conf.get("school_number")))
+    # A run id the project cannot serve (".", say): the first task refused it; no file is written for it.
+    refuse_unservable_run(run, school)
     started = time.perf_counter()
     log_start("write_report", run, school)
     own_schema = checked.get("pipeline_schema") or pipeline_schema()
