@@ -57,14 +57,14 @@ def test_rows_the_database_declines_are_their_own_count_not_skipped_existing(san
     [(logged,)] = sandbox.q("SELECT counts FROM {pipeline}.run_log WHERE run_id = %(r)s", r=report["run_id"])
     assert logged == counts
     assert any("did not keep" in warning for warning in report["warnings"])
-    page = Path(run_report_folder()) / "school_100" / sync_folder(report["run_id"]) / "report.html"
+    page = Path(run_report_folder()) / "school_100" / sync_folder(report["dag_id"], report["run_id"]) / "report.html"
     assert "Not kept by the database" in page.read_text(encoding="utf-8")
 
 
-def sync_folder(run_id: str) -> str:
-    from attendance_bridge.reporting.run_folders import folder_name
+def sync_folder(dag_id: str, run_id: str) -> str:
+    from attendance_bridge.reporting.run_folders import run_folder_name
 
-    return folder_name(run_id)
+    return run_folder_name(dag_id, run_id)
 
 
 def test_x4_attendance_times_the_database_declines_refuse_the_whole_load(sandbox) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from airflow.sdk import ObjectStoragePath
 from attendance_bridge.reporting import pages, publish, run_report
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 CODES = {11: {"att_code": None, "description": "Present"}, 12: {"att_code": "T", "description": "Tardy"}}
 SCRIPT = "<script>alert(1)</script>"
@@ -103,7 +103,7 @@ def conflicts() -> pd.DataFrame:
 
 def write_run(base: Path, report: dict, frames: dict[str, pd.DataFrame] | None = None) -> ObjectStoragePath:
     """A run's report folder as the sync leaves it (report.json, CSVs, validation results)."""
-    folder = ObjectStoragePath(f"file://{base}") / f"school_{report['school_number']}" / _safe(report["run_id"])
+    folder = ObjectStoragePath(f"file://{base}") / f"school_{report['school_number']}" / _folder(report)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report))
     (folder / "preconditions_validation.json").write_text("{}")
@@ -112,8 +112,9 @@ def write_run(base: Path, report: dict, frames: dict[str, pd.DataFrame] | None =
     return folder
 
 
-def _safe(run_id: str) -> str:
-    return folder_name(run_id)
+def _folder(report: dict) -> str:
+    """The report folder's name of the run a report document is of."""
+    return run_folder_name(report["dag_id"], report["run_id"])
 
 
 class Links(HTMLParser):
@@ -205,19 +206,20 @@ def test_a_rolled_back_run_says_when_and_by_whom_and_the_index_shows_it(tmp_path
         "dag_id": "attendance_bridge_rollback", "run_id": "manual__2026-03-05T09:00:00+00:00", "triggered_by": "auditor",
         "parameters": {"school_number": 100, "run_id": sync["run_id"]}, "status": "succeeded",
         "outcome": "rolled_back", "message": "rolled back", "school_number": 100, "sync_run_id": sync["run_id"],
+        "sync_dag_id": sync["dag_id"],
         "deleted": {"attendance": 7, "attendance_time": 7}, "rolled_back_at": "2026-03-05T09:00:03+00:00",
         "rolled_back_by": "jane <admin>", "rollback_run_id": "manual__2026-03-05T09:00:00+00:00",
         "timings": {"plan_rollback": 0.2, "roll_back": 0.3}, "written_at": "2026-03-05T09:00:04+00:00",
     }  # fmt: skip
     rollback_folder = write_run(tmp_path, rollback, frames={})
     base = ObjectStoragePath(f"file://{tmp_path}")
-    publish.publish_rollback(rollback_folder, sync["run_id"])
+    publish.publish_rollback(rollback_folder)
 
     html = Path((folder / "report.html").path).read_text()
     assert 'id="rolled-back"' in html and "2026-03-05 09:00 UTC" in html and "jane &lt;admin&gt;" in html
     assert '<span class="status status-rolled-back" id="run-status">rolled back</span>' in html
-    assert f"../{_safe(rollback['run_id'])}/report.html" in assert_links_resolve(Path((folder / "report.html").path))
-    assert "../" + _safe(sync["run_id"]) + "/report.html" in assert_links_resolve(
+    assert f"../{_folder(rollback)}/report.html" in assert_links_resolve(Path((folder / "report.html").path))
+    assert "../" + _folder(sync) + "/report.html" in assert_links_resolve(
         Path((rollback_folder / "report.html").path)
     )
     index = Path((base / "index.html").path).read_text()
@@ -238,13 +240,14 @@ def test_the_index_lists_every_run_newest_first_and_filters_by_school_and_status
     rows = re.findall(r'<tr class="run" data-school="(\d+)" data-status="(\w+)">', html)
     assert rows == [("100", "failed"), ("200", "succeeded"), ("100", "succeeded")]
     assert re.findall(r'<a href="school_\d+/([^/]+)/report.html">', html) == [
-        "manual__2026-03-03", "manual__2026-03-02", "manual__2026-03-01",
+        "attendance_bridge_sync~manual__2026-03-03", "attendance_bridge_sync~manual__2026-03-02",
+        "attendance_bridge_sync~manual__2026-03-01",
     ]  # fmt: skip
     assert 'id="school-filter"' in html and 'id="status-filter"' in html
     assert '<form id="filters" hidden>' in html  # without script: no filter, every row shown
     assert SCRIPT not in html
     for run in runs:
-        publish.render_run_page(ObjectStoragePath(f"file://{tmp_path}/school_{run['school_number']}/{run['run_id']}"))
+        publish.render_run_page(ObjectStoragePath(f"file://{tmp_path}/school_{run['school_number']}/{_folder(run)}"))
     assert_links_resolve(index)
 
 
@@ -265,7 +268,7 @@ def test_an_index_writer_that_listed_before_another_run_finished_still_leaves_th
 
     monkeypatch.setattr(publish, "report_files", listing_then_another_run_lands)
     html = Path(publish.publish_index(base).path).read_text()
-    assert "school_100/second/report.html" in html and "school_100/first/report.html" in html
+    assert "attendance_bridge_sync~second/report.html" in html and "attendance_bridge_sync~first/report.html" in html
     assert not list(Path(tmp_path).glob(".*.tmp"))
 
 
@@ -275,7 +278,7 @@ def test_an_unreadable_report_is_left_out_of_the_index_not_every_run(tmp_path) -
     broken.mkdir()
     (broken / "report.json").write_text("{ half a report")
     html = Path(publish.publish_index(ObjectStoragePath(f"file://{tmp_path}")).path).read_text()
-    assert "school_100/good/report.html" in html and "broken" not in html
+    assert "school_100/attendance_bridge_sync~good/report.html" in html and "broken" not in html
 
 
 def test_the_detail_csv_holds_every_row_with_codes_described() -> None:
@@ -302,7 +305,7 @@ def test_the_detail_csv_puts_the_student_number_beside_the_student_id() -> None:
 
 def test_the_run_page_shows_students_by_student_number_and_the_csv_keeps_the_id(tmp_path) -> None:
     report = sync_report()
-    folder = ObjectStoragePath(f"file://{tmp_path}") / "school_100" / _safe(report["run_id"])
+    folder = ObjectStoragePath(f"file://{tmp_path}") / "school_100" / _folder(report)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(report))
     publish.write_detail_csvs(folder, {"conflicts": conflicts()}, CODES, NUMBERS)

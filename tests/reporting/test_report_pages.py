@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.support.sync_sandbox import Sandbox, run_report_folder, run_sync
 
@@ -52,8 +52,8 @@ class Page(HTMLParser):
             assert target.is_file(), f"{self.path} links to {link}, which does not exist"
 
 
-def run_folder(run_id: str) -> Path:
-    (folder,) = Path(run_report_folder()).glob(f"*/{folder_name(run_id)}")
+def run_folder(dag_id: str, run_id: str) -> Path:
+    (folder,) = Path(run_report_folder()).glob(f"*/{run_folder_name(dag_id, run_id)}")
     return folder
 
 
@@ -62,7 +62,7 @@ def run_rollback(rollback_dag, **conf: object) -> tuple[str, dict]:
     import json
 
     run = rollback_dag.test(run_conf=conf, logical_date=datetime.now(UTC))
-    (report,) = Path(run_report_folder()).glob(f"*/{folder_name(run.run_id)}/report.json")
+    (report,) = Path(run_report_folder()).glob(f"*/{run_folder_name(run.dag_id, run.run_id)}/report.json")
     return str(run.state), json.loads(report.read_text())
 
 
@@ -77,7 +77,7 @@ def test_a_loaded_run_page_shows_the_database_counts_a_weekly_chart_and_tables_w
 ) -> None:
     state, report = run_sync(sync_dag, school_number=100, year=35)
     assert state == "success", report["message"]
-    folder = run_folder(report["run_id"])
+    folder = run_folder(report["dag_id"], report["run_id"])
     page = Page(folder / "report.html")
 
     # The counts as the page shows them are the report's, and the report's are the database's.
@@ -126,7 +126,7 @@ def test_a_loaded_run_page_shows_the_database_counts_a_weekly_chart_and_tables_w
     )
     assert rolled_back_by and f"<strong>{rolled_back_by}</strong>" in page.html
     page.assert_links_resolve()
-    rollback_folder = run_folder(undone["run_id"])
+    rollback_folder = run_folder(undone["dag_id"], undone["run_id"])
     Page(rollback_folder / "report.html").assert_links_resolve()
     rows = index_rows(base)
     assert rows[0] == ("100", "succeeded", f"{school_folder}/{rollback_folder.name}/report.html")  # newest first
@@ -160,7 +160,7 @@ def test_a_refused_run_has_a_page_that_says_why(sandbox: Sandbox, sync_dag) -> N
     state, report = run_sync(sync_dag, school_number=100, year=35, **{"<b>scool</b>": 1})
     assert state == "failed"
     assert "<b>scool</b>" in report["message"]
-    folder = run_folder(report["run_id"])
+    folder = run_folder(report["dag_id"], report["run_id"])
     page = Page(folder / "report.html")
     assert "message" in page.ids and "&lt;b&gt;scool&lt;/b&gt;" in page.html and "<b>scool" not in page.html
     assert page.counts() == {} and "weekly-chart" not in page.ids

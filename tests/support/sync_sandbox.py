@@ -30,6 +30,8 @@ from attendance_bridge.db.extract import read_school_frames
 from attendance_bridge.dev.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.domain.frames import RECORD_DTYPES
 from attendance_bridge.domain.request import BridgeRequest
+# A run's report folder's name under its school's folder (``reporting.run_folders`` lays the folders out).
+from attendance_bridge.domain.run_names import run_folder_name
 from attendance_bridge.domain.rules import bridge_records
 from psycopg import sql
 
@@ -65,7 +67,7 @@ class Sandbox:
 def run_sync(sync_dag, **conf: object) -> tuple[str, dict]:
     """One run of the DAG: its final state and its report."""
     run = sync_dag.test(run_conf=conf, logical_date=datetime.now(UTC))
-    reports = list(Path(run_report_folder()).glob(f"*/{_safe(run.run_id)}/report.json"))
+    reports = list(Path(run_report_folder()).glob(f"*/{run_folder_name(run.dag_id, run.run_id)}/report.json"))
     assert len(reports) == 1, f"no report for {run.run_id}"
     return str(run.state), json.loads(reports[0].read_text())
 
@@ -118,12 +120,6 @@ def task_environment() -> dict[str, str]:
 def run_report_folder() -> str:
     """The reports base of the current test (set by the sandbox fixture)."""
     return urlsplit(os.environ[REPORTS_BASE_ENV]).path
-
-
-def _safe(run_id: str) -> str:
-    from attendance_bridge.reporting.run_folders import folder_name
-
-    return folder_name(run_id)
 
 
 def snapshot(box: Sandbox) -> dict[str, tuple[int, str]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+from attendance_bridge.catalog import SYNC_DAG_ID
 from attendance_bridge.config import MEETING_TO_DAILY
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.domain.rules import bridge_records
@@ -189,9 +190,9 @@ def test_x6_a_dag_run_whose_backup_is_spoilt_after_verification_fails_in_the_loa
 
 
 def _report_path(run_id: str) -> Path:
-    from attendance_bridge.reporting.run_folders import folder_name
+    from attendance_bridge.reporting.run_folders import run_folder_name
 
-    (path,) = Path(run_report_folder()).glob(f"*/{folder_name(run_id)}/report.json")
+    (path,) = Path(run_report_folder()).glob(f"*/{run_folder_name(SYNC_DAG_ID, run_id)}/report.json")
     return path
 
 

@@ -13,7 +13,7 @@ import pytest
 from attendance_bridge.checks import DATA_DOCS_FOLDER
 from attendance_bridge.checks.suites import CANDIDATE_SUITE
 from attendance_bridge.checks.suites import SUITES as PRECONDITION_SUITES
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.support.sync_sandbox import run_sync
 
@@ -27,7 +27,7 @@ def test_a_run_leaves_one_data_docs_site_with_both_gates_under_its_run_id(sandbo
     assert state == "success", report["message"]
 
     run_id = report["run_id"]
-    site = sandbox.reports / "school_100" / folder_name(run_id) / DATA_DOCS_FOLDER
+    site = sandbox.reports / "school_100" / run_folder_name(report["dag_id"], run_id) / DATA_DOCS_FOLDER
     index = site / "index.html"
     assert index.is_file()
     content = index.read_text()
@@ -52,7 +52,7 @@ def test_a_run_refused_at_its_preconditions_gets_the_site_of_that_gate(sandbox, 
     state, report = run_sync(sync_dag, school_number=100, year=35)
     assert state == "failed" and report["message"].startswith("P4 failed for school 100"), report["message"]
 
-    site = sandbox.reports / "school_100" / folder_name(report["run_id"]) / DATA_DOCS_FOLDER
+    site = sandbox.reports / "school_100" / run_folder_name(report["dag_id"], report["run_id"]) / DATA_DOCS_FOLDER
     content = (site / "index.html").read_text()
     targets = {unquote(link) for link in PAGE_LINK.findall(content)}
     assert {link.split("/")[1] for link in targets if link.startswith("validations/")} == set(PRECONDITION_SUITES)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from attendance_bridge.domain.reconciliation import school_run_id
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.reporting.test_pages_in_browser import ARTIFACTS, open_in_browser, title
 from tests.support.sync_sandbox import (
@@ -57,19 +57,19 @@ def run_end_of_term(dag, logical_date: datetime, **conf: object):
 
 def summary_of(sandbox: Sandbox, run) -> dict:
     """The district summary the run wrote."""
-    path = sandbox.reports / "district" / folder_name(run.run_id) / "summary.json"
+    path = sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.json"
     assert path.exists(), f"no district summary at {path}"
     return json.loads(path.read_text())
 
 
 def summary_page_path(sandbox: Sandbox, run) -> str:
     """The district summary page the run wrote."""
-    return str(sandbox.reports / "district" / folder_name(run.run_id) / "summary.html")
+    return str(sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.html")
 
 
 def school_report(sandbox: Sandbox, run, school: int) -> dict:
     """The run report of one school's sync inside the end-of-term run."""
-    school_run = folder_name(school_run_id(run.run_id, f"school_{school}"))
+    school_run = run_folder_name(run.dag_id, school_run_id(run.run_id, f"school_{school}"))
     return json.loads((sandbox.reports / f"school_{school}" / school_run / "report.json").read_text())
 
 
@@ -117,14 +117,14 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
         assert row["outcome"] == "succeeded" and row["reason"] is None
         assert row["counts"]["candidates"] == engine.counts["candidates"] > 0
         assert row["counts"]["disagreements"] == engine.counts["disagreements"]
-        assert row["report"] == f"../../school_{school}/{folder_name(report['run_id'])}/report.html"
-        assert (sandbox.reports / "district" / folder_name(run.run_id) / row["report"]).resolve().exists()
-    page = (sandbox.reports / "district" / folder_name(run.run_id) / "summary.html").read_text()
+        assert row["report"] == f"../../school_{school}/{run_folder_name(DAG_ID, report['run_id'])}/report.html"
+        assert (sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / row["report"]).resolve().exists()
+    page = (sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.html").read_text()
     assert "Report mode:" in page and "Lincoln High" in page and "Roosevelt Middle" in page
     # The index of all runs leads to the summary, and lists the schools' runs.
     index = (sandbox.reports / "index.html").read_text()
-    assert f'href="district/{folder_name(run.run_id)}/summary.html"' in index
-    assert all(folder_name(school_run_id(run.run_id, f"school_{n}")) in index for n in (100, 200))
+    assert f'href="district/{run_folder_name(run.dag_id, run.run_id)}/summary.html"' in index
+    assert all(run_folder_name(DAG_ID, school_run_id(run.run_id, f"school_{n}")) in index for n in (100, 200))
 
 
 def test_an_interval_without_a_term_end_does_nothing_and_its_summary_says_so(sandbox: Sandbox, end_of_term_dag) -> None:
@@ -188,7 +188,7 @@ def test_a_school_without_a_bridge_period_fails_alone_and_the_other_is_reconcile
     assert "P5" in failed["reason"] and "school 200" in failed["reason"] and "Regular" in failed["reason"]
     assert failed["reason"] == school_report(sandbox, run, 200)["message"]
     # What the auditor sees, in a real browser: the failed school and why, the other school's link.
-    page = sandbox.reports / "district" / folder_name(run.run_id) / "summary.html"
+    page = sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.html"
     ARTIFACTS.mkdir(exist_ok=True)
     dom, console = open_in_browser(page, tmp_path / "profile", ARTIFACTS / "district_summary.png")
     assert not [line for line in console if "Uncaught" in line], console

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 from attendance_bridge.dev.embedded_postgres import SisConnection
 from attendance_bridge.domain.reconciliation import school_run_id
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.support.airflow_services import AirflowServices, running_airflow
 from tests.support.sync_sandbox import (
@@ -60,12 +60,12 @@ RUN_TIMEOUT = 600
 
 
 def summary_path(sandbox: Sandbox, run_id: str) -> Path:
-    return sandbox.reports / "district" / folder_name(run_id) / "summary.json"
+    return sandbox.reports / "district" / run_folder_name(DAG_ID, run_id) / "summary.json"
 
 
 def school_report(sandbox: Sandbox, run_id: str, school: int) -> dict:
     """The run report of one school's sync inside the end-of-term run ``run_id``."""
-    school_run = folder_name(school_run_id(run_id, f"school_{school}"))
+    school_run = run_folder_name(DAG_ID, school_run_id(run_id, f"school_{school}"))
     return json.loads((sandbox.reports / f"school_{school}" / school_run / "report.json").read_text())
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from attendance_bridge.checks.data_docs import with_policy
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.reporting.test_pages_in_browser import open_in_browser
 from tests.support.sync_sandbox import Sandbox, parsed_dag, run_sync
@@ -210,16 +210,16 @@ def test_sis_text_in_a_sync_its_rollback_and_refused_runs_is_text_in_every_page(
     doms = assert_nothing_runs(sandbox.reports, tmp_path)
 
     # What the administrator reads: the plain text, escaped once.
-    refused_page = doms[sandbox.reports / "school_100" / folder_name(refused["run_id"]) / "report.html"]
+    refused_page = doms[sandbox.reports / "school_100" / run_folder_name(refused["dag_id"], refused["run_id"]) / "report.html"]
     assert shown(message) in refused_page
-    loaded_page = doms[sandbox.reports / "school_100" / folder_name(loaded["run_id"]) / "report.html"]
+    loaded_page = doms[sandbox.reports / "school_100" / run_folder_name(loaded["dag_id"], loaded["run_id"]) / "report.html"]
     assert shown(planted["school name"]) in loaded_page
     assert shown(planted["code letter"]) in loaded_page and shown(planted["student number"]) in loaded_page
-    typo_page = doms[sandbox.reports / "school_100" / folder_name(typo["run_id"]) / "report.html"]
+    typo_page = doms[sandbox.reports / "school_100" / run_folder_name(typo["dag_id"], typo["run_id"]) / "report.html"]
     assert shown(typo["message"]) in typo_page
     assert shown(json.dumps(payload("conf"), ensure_ascii=False)) in typo_page  # the conf as given
     # Great Expectations' pages of the refused run show the names as text too.
-    site = sandbox.reports / "school_100" / folder_name(refused["run_id"]) / "data_docs"
+    site = sandbox.reports / "school_100" / run_folder_name(refused["dag_id"], refused["run_id"]) / "data_docs"
     validation = {page.relative_to(site / "validations").parts[0]: dom for page, dom in doms.items()
                   if page.is_relative_to(site / "validations")}  # fmt: skip
     assert (
@@ -248,7 +248,7 @@ def test_sis_text_in_the_district_summary_is_text(sandbox: Sandbox, tmp_path: Pa
     assert f"the bell schedule '{planted['bell schedule']}Regular'" in failed["reason"]
     assert_no_markup_from_the_data(sandbox.reports, planted)
     doms = assert_nothing_runs(sandbox.reports, tmp_path)
-    page = doms[sandbox.reports / "district" / folder_name(run.run_id) / "summary.html"]
+    page = doms[sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.html"]
     assert shown(planted["school name"]) in page and shown(planted["term name"]) in page
     assert shown(failed["reason"]) in page
     assert re.search(r"Content-Security-Policy\" content=\"[^\"]*script-src 'none'", page)

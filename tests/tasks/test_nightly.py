@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from attendance_bridge.catalog import NIGHTLY_DAG_ID
 from attendance_bridge.domain.reconciliation import school_run_id
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.support.sync_sandbox import (
     Sandbox,
@@ -46,13 +46,13 @@ def nightly_dag():
 
 
 def summary_of(sandbox: Sandbox, run) -> dict:
-    path = sandbox.reports / "district" / folder_name(run.run_id) / "summary.json"
+    path = sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.json"
     assert path.exists(), f"no district summary at {path}"
     return json.loads(path.read_text())
 
 
 def sync_report(sandbox: Sandbox, run, school: int, direction: str) -> dict:
-    school_run = folder_name(school_run_id(run.run_id, f"school_{school}_{direction}"))
+    school_run = run_folder_name(run.dag_id, school_run_id(run.run_id, f"school_{school}_{direction}"))
     return json.loads((sandbox.reports / f"school_{school}" / school_run / "report.json").read_text())
 
 
@@ -98,7 +98,7 @@ def test_apply_nights_land_what_manual_runs_over_the_same_days_land_and_a_night_
     saturday = summary_of(sandbox, runs[0])
     assert saturday["interval"]["first_day"] == saturday["interval"]["last_day"] == "2025-10-04"
     assert all(row["counts"]["inserted"] == 0 for row in saturday["schools"])
-    page = (sandbox.reports / "district" / folder_name(runs[1].run_id) / "summary.html").read_text()
+    page = (sandbox.reports / "district" / run_folder_name(runs[1].dag_id, runs[1].run_id) / "summary.html").read_text()
     assert "Nightly Meeting and Daily bridge" in page and "School days" in page
 
     # X2: a night run again adds nothing.

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from attendance_bridge.catalog import NIGHTLY_DAG_ID
 from attendance_bridge.dev.embedded_postgres import SisConnection
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.support.airflow_services import running_airflow
 from tests.support.sync_sandbox import (
@@ -61,7 +61,7 @@ def test_a_backfill_of_five_nights_lands_what_the_five_nights_build(
     assert [(run.logical_date, run.state) for run in runs] == [(night, "success") for night in NIGHTS]
     assert_landed_exactly(sandbox, before, expected)
     for run, night in zip(runs, NIGHTS, strict=True):
-        summary = json.loads((sandbox.reports / "district" / folder_name(run.run_id) / "summary.json").read_text())
+        summary = json.loads((sandbox.reports / "district" / run_folder_name(NIGHTLY_DAG_ID, run.run_id) / "summary.json").read_text())
         assert summary["interval"]["first_day"] == summary["interval"]["last_day"] == night.date().isoformat()
         assert [(row["school_number"], row["direction"], row["outcome"]) for row in summary["schools"]] == [
             (school, direction, "succeeded") for school, direction in SYNCS

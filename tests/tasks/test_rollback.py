@@ -26,10 +26,10 @@ pytestmark = pytest.mark.integration
 
 def run_rollback(rollback_dag, **conf: object) -> tuple[str, dict]:
     """One run of the rollback DAG: its final state and its report."""
-    from attendance_bridge.reporting.run_folders import folder_name
+    from attendance_bridge.reporting.run_folders import run_folder_name
 
     run = rollback_dag.test(run_conf=conf, logical_date=datetime.now(UTC))
-    reports = list(Path(run_report_folder()).glob(f"*/{folder_name(run.run_id)}/report.json"))
+    reports = list(Path(run_report_folder()).glob(f"*/{run_folder_name(run.dag_id, run.run_id)}/report.json"))
     assert len(reports) == 1, f"no report for {run.run_id}"
     return str(run.state), json.loads(reports[0].read_text())
 

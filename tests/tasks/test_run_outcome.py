@@ -17,7 +17,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge.catalog import SYNC_DAG_ID
 from attendance_bridge.config import REPORTS_BASE_ENV
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 from attendance_bridge.tasks import parameters, sync, sync_report
 from attendance_bridge.tasks.runtime import TaskRun
 
@@ -160,7 +160,7 @@ def test_a_report_that_cannot_be_written_after_a_load_names_its_path_and_the_run
 ) -> None:
     run, upstream = killed_after_the_load(sandbox)
     inserted = upstream["load_missing_records"]["load"]["inserted_attendance"]
-    report_json = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.json"
+    report_json = Path(run_report_folder()) / "school_100" / run_folder_name(run.dag_id, run.run_id) / "report.json"
     report_json.mkdir(parents=True)  # something in the way of the report file
     landed = snapshot(sandbox)
 
@@ -201,7 +201,7 @@ def test_a_refusal_points_at_the_run_s_report_page_not_at_its_json(sandbox) -> N
     with pytest.raises(AirflowFailException) as failed:
         sync_report.write_report(run, conf, {}, {"check_parameters": str(refused.value)})
 
-    page = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.html"
+    page = Path(run_report_folder()) / "school_100" / run_folder_name(run.dag_id, run.run_id) / "report.html"
     assert page.is_file()
     assert str(failed.value) == (
         "The run failed: P2 failed for school 100: school years before 2004-2005 cannot be synchronized "
@@ -219,7 +219,7 @@ def test_a_refused_rollback_points_at_its_report_page(sandbox) -> None:
     with pytest.raises(AirflowFailException) as failed:
         rollback.write_report(run, {"school_number": 100, "run_id": "no-such-run"}, {}, {"plan_rollback": refusal})
 
-    page = Path(run_report_folder()) / "school_100" / folder_name(run.run_id) / "report.html"
+    page = Path(run_report_folder()) / "school_100" / run_folder_name(run.dag_id, run.run_id) / "report.html"
     assert page.is_file()
     assert str(failed.value).startswith("The rollback failed: ") and refusal in str(failed.value)
     assert str(failed.value).endswith(f"(report page: file://{page})")

@@ -36,6 +36,7 @@ from tests.support.sync_sandbox import (
     assert_lineage_agrees,
     expected_records,
     rows_before,
+    run_folder_name,
     run_report_folder,
     snapshot,
 )
@@ -70,15 +71,9 @@ def run_dag(dag, **conf: object) -> tuple[str, dict[str, int], dict[str, str], d
     instances = run.get_task_instances()
     tries = {ti.task_id: ti.try_number for ti in instances}
     states = {ti.task_id: str(ti.state) for ti in instances}
-    reports = list(Path(run_report_folder()).glob(f"*/{_safe(run.run_id)}/report.json"))
+    reports = list(Path(run_report_folder()).glob(f"*/{run_folder_name(run.dag_id, run.run_id)}/report.json"))
     assert len(reports) == 1, f"no report for {run.run_id}"
     return str(run.state), tries, states, json.loads(reports[0].read_text())
-
-
-def _safe(run_id: str) -> str:
-    from attendance_bridge.reporting.run_folders import folder_name
-
-    return folder_name(run_id)
 
 
 # --------------------------------------------------------------------------- a dropped connection

@@ -39,7 +39,7 @@ from attendance_bridge.config import (
 )
 from attendance_bridge.dev.demo_district import create_sis_schema, generate_demo_district
 from attendance_bridge.dev.embedded_postgres import SisConnection
-from attendance_bridge.reporting.run_folders import folder_name
+from attendance_bridge.reporting.run_folders import run_folder_name
 from playwright.sync_api import Browser, Frame, FrameLocator, Page, expect, sync_playwright
 from psycopg import sql
 
@@ -72,7 +72,7 @@ class Runs:
     planted: dict[str, str]
 
     def folder(self, school: int, run_id: str) -> Path:
-        return self.reports / f"school_{school}" / folder_name(run_id)
+        return self.reports / f"school_{school}" / run_folder_name(SYNC_DAG_ID, run_id)
 
 
 def hostile(field: str) -> str:
@@ -253,7 +253,7 @@ def test_the_dag_run_s_report_tab_shows_the_run_s_report(page, runs: Runs) -> No
     expect(report.locator("body")).to_contain_text(runs.run_id)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "airflow_dag_run_report_tab.png")
-    folder = f"school_{SCHOOL}/{folder_name(runs.run_id)}"
+    folder = f"school_{SCHOOL}/{run_folder_name(SYNC_DAG_ID, runs.run_id)}"
     assert frame_showing(page, f"/attendance-reports/files/{folder}/report.html")
     assert_quiet_and_local(watch)
 
@@ -270,7 +270,7 @@ def test_the_run_s_data_docs_say_each_expectation_in_a_sentence_and_load_nothing
     expect(report.locator("body")).to_contain_text("preconditions_calendar")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "airflow_data_docs_validation.png")
-    folder = f"/attendance-reports/files/school_{SCHOOL}/{folder_name(runs.run_id)}"
+    folder = f"/attendance-reports/files/school_{SCHOOL}/{run_folder_name(SYNC_DAG_ID, runs.run_id)}"
     assert frame_showing(page, f"{folder}/data_docs/validations/preconditions_calendar/")
     expect(report.locator("body")).to_contain_text(CALENDAR_SENTENCE)
     # Every page on the way (Airflow's, the report, the Data Docs with their scripts and styles).
@@ -297,7 +297,7 @@ def test_a_browser_that_has_not_logged_in_gets_no_report(browser: Browser, runs:
 def test_the_ui_s_cookie_alone_is_a_login_for_the_plugin(runs: Runs) -> None:
     """The credential an iframe carries: the ``_token`` cookie, no Authorization header."""
     token = runs.airflow.rest_client().token
-    url = f"{runs.airflow.api_url}/attendance-reports/files/school_{SCHOOL}/{folder_name(runs.run_id)}/report.json"
+    url = f"{runs.airflow.api_url}/attendance-reports/files/school_{SCHOOL}/{run_folder_name(SYNC_DAG_ID, runs.run_id)}/report.json"
     with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": f"_token={token}"}), timeout=30) as got:
         assert json.load(got)["run_id"] == runs.run_id
     with pytest.raises(urllib.error.HTTPError) as refused:

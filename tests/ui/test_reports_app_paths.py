@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 SYNC_RUN = "manual__2026-03-02T10:15:00+00:00"
-SYNC_PAGE = "school_100/manual__2026-03-02T10_15_00_00_00/report.html"
+# Named as run_folders names it (issue 29): DAG id, then the run id with ":" and "+" escaped.
+SYNC_PAGE = "school_100/attendance_bridge_sync~manual__2026-03-02T10=3A15=3A00=2B00=3A00/report.html"
 
 
 def client(reports: Path, monkeypatch: pytest.MonkeyPatch, base_path: str) -> TestClient:

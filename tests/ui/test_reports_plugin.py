@@ -21,7 +21,9 @@ from tests.support.airflow_services import AirflowServices, running_airflow
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SYNC_RUN = "manual__2026-03-02T10:15:00+00:00"
-SYNC_FOLDER = "school_100/manual__2026-03-02T10_15_00_00_00"
+# Named as run_folders names them (issue 29): DAG id, then the run id with ":" and "+" escaped.
+SYNC_FOLDER = "school_100/attendance_bridge_sync~manual__2026-03-02T10=3A15=3A00=2B00=3A00"
+SUMMARY_FOLDER = "district/attendance_bridge_end_of_term~scheduled__2026-06-05T02=3A00=3A00=2B00=3A00"
 TERM_RUN = "scheduled__2026-06-05T02:00:00+00:00"
 SECRET = "a file outside the reports base"
 
@@ -53,7 +55,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (run / "conflicts.csv").write_text("studentid,att_date\n1000110,2025-09-01\n")
     (run / "report.json").write_text(json.dumps({"status": "succeeded"}))
     (run / "data_docs" / "index.html").write_text("<html><body>data docs</body></html>")
-    summary = base / "district" / "scheduled__2026-06-05T02_00_00_00_00"
+    summary = base / SUMMARY_FOLDER
     summary.mkdir(parents=True)
     (summary / "summary.html").write_text("<html><body>district summary</body></html>")
     (root / "secret.txt").write_text(SECRET)
@@ -121,7 +123,7 @@ def test_a_dag_run_s_tab_opens_its_report_the_district_summary_or_says_there_is_
     status, headers, _ = get(api_server, f"/attendance-reports/runs/attendance_bridge_end_of_term/{TERM_RUN}", token)
     assert (status, headers["location"]) == (
         302,
-        "/attendance-reports/files/district/scheduled__2026-06-05T02_00_00_00_00/summary.html",
+        f"/attendance-reports/files/{SUMMARY_FOLDER}/summary.html",
     )
     status, _, body = get(api_server, "/attendance-reports/runs/attendance_bridge_sync/manual__not-yet", token)
     assert status == 200 and b"No report yet" in body and b"manual__not-yet" in body

@@ -209,7 +209,7 @@ def index_entries(reports: list[tuple[str, Mapping[str, Any]]]) -> list[dict[str
                 "school_name": report.get("school_name"),
                 "kind": "rollback" if is_rollback else "sync",
                 "run_id": report.get("run_id"),
-                "status": _status(report, None if is_rollback else rollbacks.get(report.get("run_id"))),
+                "status": _status(report, None if is_rollback else rollback_of(report, rollbacks)),
                 "dry_run": bool(report.get("dry_run") or (report.get("parameters") or {}).get("dry_run")),
                 "triggered_by": report.get("triggered_by"),
                 "summary": summary,
@@ -219,13 +219,23 @@ def index_entries(reports: list[tuple[str, Mapping[str, Any]]]) -> list[dict[str
     return entries
 
 
-def rollbacks_by_sync_run(reports: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """The rollback that undid each sync run, by the sync run's id (only rollbacks that deleted)."""
+def rollbacks_by_sync_run(reports: Iterable[Mapping[str, Any]]) -> dict[tuple[str | None, str], Mapping[str, Any]]:
+    """The rollback that undid each sync run (only rollbacks that deleted), by the sync run's DAG id and run id;
+    the DAG id is None for a rollback whose report does not name it."""
     return {
-        report["sync_run_id"]: report
+        (report.get("sync_dag_id") or (report.get("sync_run") or {}).get("dag_id"), report["sync_run_id"]): report
         for report in reports
         if report.get("dag_id") == ROLLBACK_DAG_ID and report.get("outcome") == "rolled_back"
     }
+
+
+def rollback_of(
+    report: Mapping[str, Any], rollbacks: Mapping[tuple[str | None, str], Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The rollback that undid the sync run of ``report``: the one naming its DAG and run id, else one naming
+    its run id only. Runs of two DAGs may share a run id; their rollbacks must not be mixed up."""
+    run_id = report.get("run_id")
+    return rollbacks.get((report.get("dag_id"), run_id)) or rollbacks.get((None, run_id))
 
 
 def _status(report: Mapping[str, Any], rollback: Mapping[str, Any] | None) -> str:

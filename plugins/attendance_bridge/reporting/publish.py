@@ -32,6 +32,7 @@ from attendance_bridge.reporting.pages import (
     index_entries,
     index_page,
     rollback_page,
+    rollback_of,
     rollbacks_by_sync_run,
     run_page,
 )
@@ -81,7 +82,7 @@ def write_detail_csvs(
 def render_run_page(folder: ObjectStoragePath) -> ObjectStoragePath:
     """(Re)build ``report.html`` in a sync run's report folder from the files there."""
     report = json.loads((folder / REPORT_JSON).read_text())
-    rollback = rollbacks_by_sync_run(_sibling_reports(folder)).get(report.get("run_id"))
+    rollback = rollback_of(report, rollbacks_by_sync_run(_sibling_rollbacks(folder)))
     tables = [_detail_table(folder, name) for name in DETAIL_TABLES if (folder / f"{name}.csv").exists()]
     page = run_page(report, tables, rollback, _links(folder, report, rollback))
     path = folder / REPORT_HTML
@@ -92,14 +93,10 @@ def render_run_page(folder: ObjectStoragePath) -> ObjectStoragePath:
 def render_rollback_page(folder: ObjectStoragePath) -> ObjectStoragePath:
     """(Re)build ``report.html`` in a rollback run's report folder from its ``report.json``."""
     report = json.loads((folder / REPORT_JSON).read_text())
-    sync_run_id = report.get("sync_run_id") or ""
+    sync_folder = _sync_run_folder(folder, report)
     links = {
         "index": INDEX_FROM_RUN_FOLDER,
-        "sync_run": (
-            link_to_sibling_page(sync_run_id)
-            if (sibling_run_folder(folder, sync_run_id) / REPORT_JSON).exists()
-            else None
-        ),
+        "sync_run": link_to_sibling_page(sync_folder) if sync_folder is not None else None,
         "plan": "plan.json" if (folder / "plan.json").exists() else None,
     }
     path = folder / REPORT_HTML
@@ -134,14 +131,14 @@ def write_district_summary_page(folder: ObjectStoragePath, summary: Mapping[str,
     return path
 
 
-def publish_rollback(folder: ObjectStoragePath, sync_run_id: str | None) -> ObjectStoragePath | None:
+def publish_rollback(folder: ObjectStoragePath) -> ObjectStoragePath | None:
     """After a rollback: its own page, the page of the sync run it undid, the index (best effort: logged);
     the rollback's page, or None when it could not be written."""
     page = None
     try:
         page = render_rollback_page(folder)
-        sync_folder = sibling_run_folder(folder, sync_run_id or "")
-        if sync_run_id and (sync_folder / REPORT_JSON).exists():
+        sync_folder = _sync_run_folder(folder, json.loads((folder / REPORT_JSON).read_text()))
+        if sync_folder is not None:
             render_run_page(sync_folder)
         publish_index(reports_base_of(folder))
         log.info("the report page of this rollback is %s", page)
@@ -149,6 +146,15 @@ def publish_rollback(folder: ObjectStoragePath, sync_run_id: str | None) -> Obje
         # The JSON report and the run log are the record; a page that cannot be drawn must not fail the run.
         log.exception("the report pages could not be written")
     return page
+
+
+def _sync_run_folder(folder: ObjectStoragePath, rollback: Mapping[str, Any]) -> ObjectStoragePath | None:
+    """The report folder of the sync run a rollback report names (its DAG id from the plan), when it has one."""
+    sync_run_id = rollback.get("sync_run_id")
+    sync_dag_id = rollback.get("sync_dag_id") or (rollback.get("sync_run") or {}).get("dag_id")
+    if not sync_run_id or not sync_dag_id:
+        return None
+    return sibling_run_folder(folder, sync_dag_id, sync_run_id)
 
 
 def _detail_table(folder: ObjectStoragePath, name: str) -> DetailTable:
@@ -180,14 +186,12 @@ def _links(folder: ObjectStoragePath, report: Mapping[str, Any], rollback: Mappi
         "preconditions": existing("preconditions_validation.json"),
         "candidates": existing("candidates_validation.json"),
         "data_docs": existing(DATA_DOCS_INDEX),
-        "rollback": link_to_sibling_page(rollback["run_id"])
-        if rollback is not None and rollback.get("run_id")
-        else None,
+        "rollback": link_to_sibling_page(rollback["folder"]) if rollback is not None else None,
     }
 
 
-def _sibling_reports(folder: ObjectStoragePath) -> list[dict[str, Any]]:
-    """The rollback reports of the same school (the folder's siblings)."""
+def _sibling_rollbacks(folder: ObjectStoragePath) -> list[dict[str, Any]]:
+    """The rollback reports of the same school (the folder's siblings), each with its ``folder``."""
     found = []
     for report_file in sibling_report_files(folder):
         try:
@@ -196,7 +200,7 @@ def _sibling_reports(folder: ObjectStoragePath) -> list[dict[str, Any]]:
             log.warning("cannot read %s", report_file, exc_info=True)
             continue
         if document.get("dag_id") == ROLLBACK_DAG_ID:
-            found.append(document)
+            found.append({**document, "folder": report_file.parent})
     return found
 
 

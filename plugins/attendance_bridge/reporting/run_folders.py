@@ -5,13 +5,21 @@ workers run on different machines), so tasks exchange paths through XCom, never 
 
 This module is the only one that knows the folder layout under the two bases:
 
-    <staging base>/<dag id>/<run id>/                 a run's Parquet frames (scratch)
-    <reports base>/index.html                         every run, newest first
-    <reports base>/school_<n>/<run id>/report.json    a run's report (sync or rollback), its page
-                                                      report.html, detail CSVs, validation results,
-                                                      their Data Docs (data_docs/index.html)
-    <reports base>/no_school/<run id>/                a run refused before it had a school
-    <reports base>/district/<run id>/summary.json     an end-of-term run's district summary (+ .html)
+    <staging base>/<dag id>/<run id>/                   a run's Parquet frames (scratch)
+    <reports base>/index.html                           every run, newest first
+    <reports base>/school_<n>/<dag id>~<run id>/report.json
+                                                        a run's report (sync or rollback), its page
+                                                        report.html, detail CSVs, validation results,
+                                                        their Data Docs (data_docs/index.html)
+    <reports base>/no_school/<dag id>~<run id>/         a run refused before it had a school
+    <reports base>/district/<dag id>~<run id>/summary.json
+                                                        an end-of-term or nightly run's district summary (+ .html)
+
+Every id is written with ``domain.run_names.encoded`` (``:`` as ``=3A``, ...), so a folder belongs to one
+run of one DAG, whatever ids people choose (issue 29). A school's part of an end-of-term or nightly run
+has the run id ``<DAG run id>__<key>`` (``domain.reconciliation.school_run_id``). Folders written before
+(``school_<n>/<run id with every run of other characters as _>``, shared by ids that differ only there)
+are still read, but only when the report in them names exactly the run asked for (``_legacy_folder``).
 
 Every other module asks it for a folder, a file or a relative link.
 """
@@ -22,7 +30,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,11 +44,13 @@ from attendance_bridge.config import (
     REPORTS_BASE_ENV,
     STAGING_BASE_ENV,
 )
+from attendance_bridge.domain.run_names import encoded, run_folder_name
 from attendance_bridge.errors import FolderUnavailable
 
-# Run ids carry ':' and '+' (manual__2026-11-28T19:30:00+00:00); object stores and shells
-# are happier without them.
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+# How versions before issue 29 named a run's folder: every run of other characters as one "_" (not injective).
+_LEGACY_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+# The Parquet key-value metadata of a staged frame that says which run staged it, for which school.
+STAGED_BY_KEY = b"attendance_bridge.staged_by"
 
 # The files of a run's report folder, and of the reports base.
 REPORT_JSON = "report.json"
@@ -56,9 +66,9 @@ INDEX_FROM_RUN_FOLDER = f"../../{INDEX_HTML}"
 DATA_DOCS_INDEX = "data_docs/index.html"
 
 
-def folder_name(text: str) -> str:
-    """A run id or DAG id as one safe path segment."""
-    return _UNSAFE.sub("_", text).strip("_") or "_"
+def legacy_folder_name(run_id: str) -> str:
+    """The name versions before issue 29 gave a run's folder (one name for ``x:1``, ``x+1`` and ``x_1``)."""
+    return _LEGACY_UNSAFE.sub("_", run_id).strip("_") or "_"
 
 
 def _base(env: str, default: str) -> ObjectStoragePath:
@@ -71,9 +81,17 @@ def reports_base() -> ObjectStoragePath:
 
 
 def staging_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
-    """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging)."""
-    folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / folder_name(dag_id) / folder_name(run_id)
+    """The run's scratch folder for Parquet frames (``ATTENDANCE_BRIDGE_STAGING`` or .airflow/staging); created."""
+    folder = _base(STAGING_BASE_ENV, DEFAULT_STAGING_BASE) / encoded(dag_id) / encoded(run_id)
     return _made(folder, "staging folder", STAGING_BASE_ENV)
+
+
+def is_inside(url: str, folder: ObjectStoragePath) -> bool:
+    """Whether the file at ``url`` is under ``folder`` (a path with ``.`` or ``..`` segments never is)."""
+    path = ObjectStoragePath(url)
+    if any(part in (".", "..") for part in path.path.split("/")):
+        return False
+    return path.protocol == folder.protocol and path.path.startswith(folder.path.rstrip("/") + "/")
 
 
 # --------------------------------------------------------------------------- a run's report folder
@@ -84,33 +102,45 @@ def school_folder_name(school_number: int | None) -> str:
     return f"school_{school_number}" if school_number is not None else "no_school"
 
 
-def _run_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
-    return reports_base() / school_folder_name(school_number) / folder_name(run_id)
+def _run_folder(school_number: int | None, dag_id: str, run_id: str) -> ObjectStoragePath:
+    return reports_base() / school_folder_name(school_number) / run_folder_name(dag_id, run_id)
 
 
-def report_folder(school_number: int | None, run_id: str) -> ObjectStoragePath:
-    """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then run id; created."""
-    return _made(_run_folder(school_number, run_id), "report folder", REPORTS_BASE_ENV)
+def report_folder(school_number: int | None, dag_id: str, run_id: str) -> ObjectStoragePath:
+    """The run's report folder (``ATTENDANCE_BRIDGE_REPORTS`` or reports/): school, then DAG and run id; created."""
+    return _made(_run_folder(school_number, dag_id, run_id), "report folder", REPORTS_BASE_ENV)
 
 
-def report_file(school_number: int | None, run_id: str) -> ObjectStoragePath:
+def report_file(school_number: int | None, dag_id: str, run_id: str) -> ObjectStoragePath:
     """The run's ``report.json`` under the reports base (it may not exist; nothing is created)."""
-    return _run_folder(school_number, run_id) / REPORT_JSON
+    return _run_folder(school_number, dag_id, run_id) / REPORT_JSON
 
 
-def run_page_file(school_number: int | None, run_id: str) -> ObjectStoragePath:
+def run_page_file(school_number: int | None, dag_id: str, run_id: str) -> ObjectStoragePath:
     """The run's ``report.html`` under the reports base (it may not exist; nothing is created)."""
-    return _run_folder(school_number, run_id) / REPORT_HTML
+    return _run_folder(school_number, dag_id, run_id) / REPORT_HTML
+
+
+def existing_report_folder(school_number: int | None, dag_id: str, run_id: str) -> ObjectStoragePath | None:
+    """The run's report folder when it holds its ``report.json``: named as now, else as before issue 29 (checked)."""
+    folder = _run_folder(school_number, dag_id, run_id)
+    if (folder / REPORT_JSON).exists():
+        return folder
+    return _legacy_folder(folder.parent, dag_id, run_id, REPORT_JSON)
 
 
 def reports_base_of(folder: ObjectStoragePath) -> ObjectStoragePath:
-    """The reports base a run's report folder is in (``<base>/school_<n>/<run id>``)."""
+    """The reports base a run's report folder is in (``<base>/school_<n>/<run folder>``)."""
     return folder.parent.parent
 
 
-def sibling_run_folder(folder: ObjectStoragePath, run_id: str) -> ObjectStoragePath:
-    """Another run's report folder of the same school (a rollback's sync run, a sync run's rollback)."""
-    return folder.parent / folder_name(run_id)
+def sibling_run_folder(folder: ObjectStoragePath, dag_id: str, run_id: str) -> ObjectStoragePath | None:
+    """Another run's report folder of the same school when it holds its ``report.json`` (a rollback's sync run):
+    named as now, else as before issue 29 (checked); None when there is none."""
+    sibling = folder.parent / run_folder_name(dag_id, run_id)
+    if (sibling / REPORT_JSON).exists():
+        return sibling
+    return _legacy_folder(folder.parent, dag_id, run_id, REPORT_JSON)
 
 
 def sibling_report_files(folder: ObjectStoragePath) -> Iterable[ObjectStoragePath]:
@@ -118,9 +148,31 @@ def sibling_report_files(folder: ObjectStoragePath) -> Iterable[ObjectStoragePat
     return folder.parent.glob(f"*/{REPORT_JSON}")
 
 
-def link_to_sibling_page(run_id: str) -> str:
-    """From a run page, the relative link to the page of another run of the same school."""
-    return f"../{folder_name(run_id)}/{REPORT_HTML}"
+def link_to_sibling_page(sibling: ObjectStoragePath) -> str:
+    """From a run page, the relative link to the page in another run's folder of the same school."""
+    return f"../{sibling.name}/{REPORT_HTML}"
+
+
+def _legacy_folder(
+    parent: ObjectStoragePath, dag_id: str, run_id: str, document: str
+) -> ObjectStoragePath | None:
+    """The run's folder under ``parent`` as versions before issue 29 named it, only when its ``document``
+    (``report.json``, ``summary.json``) names exactly this DAG id and run id: ``x:1`` and ``x+1`` shared
+    that name, and one run's page must never be shown as another's."""
+    name = legacy_folder_name(run_id)
+    if name in (".", ".."):
+        return None
+    folder = parent / name
+    return folder if _names_run(folder / document, dag_id, run_id) else None
+
+
+def _names_run(path: ObjectStoragePath, dag_id: str, run_id: str) -> bool:
+    """Whether the JSON document at ``path`` exists and is the one of run ``run_id`` of ``dag_id``."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):  # missing, unreadable or not JSON: not that run's
+        return False
+    return isinstance(document, dict) and document.get("dag_id") == dag_id and document.get("run_id") == run_id
 
 
 # --------------------------------------------------------------------------- the reports base
@@ -156,20 +208,29 @@ def data_docs_url(report_url: str) -> str:
 # --------------------------------------------------------------------------- district summaries
 
 
-def district_summary_folder(run_id: str) -> ObjectStoragePath:
-    """An end-of-term run's district summary folder (``<reports base>/district/<run id>``); created."""
-    folder = reports_base() / SUMMARY_FOLDER / folder_name(run_id)
+def district_summary_folder(dag_id: str, run_id: str) -> ObjectStoragePath:
+    """An end-of-term or nightly run's district summary folder (``<reports base>/district/<run folder>``); created."""
+    folder = reports_base() / SUMMARY_FOLDER / run_folder_name(dag_id, run_id)
     return _made(folder, "district summary folder", REPORTS_BASE_ENV)
 
 
-def run_page_of(base: ObjectStoragePath, run_id: str, district: bool) -> str | None:
-    """The page of a run relative to the reports base, when it has one: an end-of-term run's district
-    summary (``district``), else the run's report page in its school's folder (a sync or a rollback)."""
+def run_page_of(base: ObjectStoragePath, dag_id: str, run_id: str, district: bool) -> str | None:
+    """The page of a run relative to the reports base, when it has one: an end-of-term or nightly run's district
+    summary (``district``), else the run's report page in its school's folder (a sync or a rollback).
+
+    A run reported before issue 29 is found in its folder of then, only when the report (or summary)
+    there names exactly this DAG id and run id.
+    """
+    name = run_folder_name(dag_id, run_id)
     if district:
-        summary = base / SUMMARY_FOLDER / folder_name(run_id) / SUMMARY_HTML
-        return f"{SUMMARY_FOLDER}/{folder_name(run_id)}/{SUMMARY_HTML}" if summary.exists() else None
-    pages = sorted(base.glob(f"*/{folder_name(run_id)}/{REPORT_HTML}"), key=str)
-    return f"{pages[0].parent.parent.name}/{pages[0].parent.name}/{REPORT_HTML}" if pages else None
+        parents, page, document = [base / SUMMARY_FOLDER], SUMMARY_HTML, SUMMARY_JSON
+    else:  # the school is not known here: every school's folder is looked in
+        schools = [child for child in base.iterdir() if child.is_dir()] if base.exists() else []
+        parents, page, document = schools, REPORT_HTML, REPORT_JSON
+    folders = [parent / name for parent in parents if (parent / name / page).exists()]
+    folders = folders or [found for parent in parents if (found := _legacy_folder(parent, dag_id, run_id, document))]
+    folders = sorted((folder for folder in folders if (folder / page).exists()), key=str)
+    return f"{folders[0].parent.name}/{folders[0].name}/{page}" if folders else None
 
 
 def district_summary_files(base: ObjectStoragePath) -> list[ObjectStoragePath]:
@@ -183,9 +244,9 @@ def summary_page_from_base(summary: ObjectStoragePath) -> str:
     return f"{SUMMARY_FOLDER}/{summary.parent.name}/{SUMMARY_HTML}"
 
 
-def run_page_from_summary(school_number: int | None, run_id: str) -> str:
+def run_page_from_summary(school_number: int | None, dag_id: str, run_id: str) -> str:
     """From a district summary page, the relative link to a school run's page."""
-    return f"../../{school_folder_name(school_number)}/{folder_name(run_id)}/{REPORT_HTML}"
+    return f"../../{school_folder_name(school_number)}/{run_folder_name(dag_id, run_id)}/{REPORT_HTML}"
 
 
 def _made(folder: ObjectStoragePath, what: str, setting: str) -> ObjectStoragePath:
@@ -202,10 +263,18 @@ def _made(folder: ObjectStoragePath, what: str, setting: str) -> ObjectStoragePa
 # --------------------------------------------------------------------------- frames and documents
 
 
-def write_frame(frame: pd.DataFrame, path: ObjectStoragePath) -> str:
-    """Write ``frame`` as Parquet (dtypes kept) and return its URL for XCom."""
+def write_frame(frame: pd.DataFrame, path: ObjectStoragePath, staged_by: Mapping[str, Any] | None = None) -> str:
+    """Write ``frame`` as Parquet (dtypes kept) and return its URL for XCom; ``staged_by`` (the run and school
+    that staged it) goes into the file's key-value metadata, where ``staged_by_of`` reads it back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if staged_by is not None:
+        stamp = json.dumps(dict(staged_by), sort_keys=True).encode()
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), STAGED_BY_KEY: stamp})
     with path.open("wb") as handle:
-        frame.to_parquet(handle, index=False)
+        pq.write_table(table, handle)
     return str(path)
 
 
@@ -213,6 +282,16 @@ def read_frame(url: str) -> pd.DataFrame:
     """A frame written by ``write_frame``."""
     with ObjectStoragePath(url).open("rb") as handle:
         return pd.read_parquet(handle)
+
+
+def staged_by_of(url: str) -> dict[str, Any] | None:
+    """What ``write_frame`` recorded as the run and school that staged the file (None: nothing recorded)."""
+    import pyarrow.parquet as pq
+
+    with ObjectStoragePath(url).open("rb") as handle:
+        stamp = (pq.ParquetFile(handle).schema_arrow.metadata or {}).get(STAGED_BY_KEY)
+    document = json.loads(stamp) if stamp else None
+    return document if isinstance(document, dict) else None
 
 
 def write_json(document: Any, path: ObjectStoragePath) -> str:

@@ -78,22 +78,22 @@ def find_schools_to_reconcile(
 
 
 def write_district_summary(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, Any]:
-    """The district summary (``reports/district/<run id>/summary.json`` and ``.html``); fails after writing it
-    when a school failed, so the DAG run's state says so. An interval with nothing to reconcile has a summary
-    too, which says so: the run's Report tab shows it."""
+    """The district summary (``reports/district/<dag id>~<run id>/summary.json`` and ``.html``); fails after
+    writing it when a school failed, so the DAG run's state says so. An interval with nothing to reconcile has
+    a summary too, which says so: the run's Report tab shows it."""
     started = time.perf_counter()
     log_start("write_district_summary", run, None)
     planned, left_out = plan.get("reconciliations") or [], plan.get("left_out") or []
     reports, links = {}, {}
     for entry in planned:
         school, school_run = entry["school_number"], school_run_id(run.run_id, entry["key"])
-        path = report_file(school, school_run)
+        path = report_file(school, run.dag_id, school_run)
         reports[entry["key"]] = json.loads(path.read_text()) if path.exists() else None
-        page_exists = run_page_file(school, school_run).exists()
-        links[entry["key"]] = run_page_from_summary(school, school_run) if page_exists else None
+        page_exists = run_page_file(school, run.dag_id, school_run).exists()
+        links[entry["key"]] = run_page_from_summary(school, run.dag_id, school_run) if page_exists else None
     summary = district_summary(run.run_id, plan["interval"], planned, left_out, reports, links, run.dag_id)
     summary["written_at"] = datetime.now(UTC).isoformat()
-    folder = district_summary_folder(run.run_id)
+    folder = district_summary_folder(run.dag_id, run.run_id)
     path = write_json(summary, folder / SUMMARY_JSON)
     try:
         page = publish.write_district_summary_page(folder, summary)

@@ -15,7 +15,14 @@ from attendance_bridge.db.connection import connect_sis
 from attendance_bridge.db.finish_run import Finished, finish
 from attendance_bridge.domain.request import parse_finish_request, plausible_school
 from attendance_bridge.reporting import publish
-from attendance_bridge.reporting.run_folders import REPORT_JSON, read_json, report_folder, reports_base_of, write_json
+from attendance_bridge.reporting.run_folders import (
+    REPORT_JSON,
+    existing_report_folder,
+    read_json,
+    report_folder,
+    reports_base_of,
+    write_json,
+)
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log
 
 log = logging.getLogger(__name__)
@@ -56,7 +63,10 @@ def _write_sync_report(finished: Finished, own_schema: str) -> str | None:
     """The sync run's report.json says how it ended (kept where the run left one), with its page and the index."""
 
     try:
-        folder = report_folder(finished.school_number, finished.run_id)
+        # The sync run's folder; one written before issue 29 only when its report is that run's.
+        folder = existing_report_folder(finished.school_number, finished.dag_id, finished.run_id) or report_folder(
+            finished.school_number, finished.dag_id, finished.run_id
+        )
         path = folder / REPORT_JSON
         report = read_json(str(path)) if path.exists() else {
             "dag_id": finished.dag_id, "run_id": finished.run_id, "school_number": finished.school_number,

@@ -49,11 +49,13 @@ def plan_rollback(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
             if not target.rolled_back:
                 require_verifiable_rows(target, request.allow_rows_from_older_versions)
             check = None if target.rolled_back else check_rows(conn, own_schema, target)
-        plan_path = write_json(_plan_document(target, check), report_folder(school, run.run_id) / PLAN_FILE)
+        plan_file = report_folder(school, run.dag_id, run.run_id) / PLAN_FILE
+        plan_path = write_json(_plan_document(target, check), plan_file)
         if check is not None and check.problems:
             raise rows_refusal(target, check)
     plan = {
         "school_number": request.school_number,
+        "sync_dag_id": target.dag_id,
         "sync_run_id": target.run_id,
         "sync_run_id_given": request.run_id is not None,
         "dry_run": request.dry_run,
@@ -86,7 +88,7 @@ def roll_back(run: TaskRun, plan: Mapping[str, Any]) -> dict[str, Any]:
         except RollbackRefused as refused:
             if refused.problems:  # something changed since the plan: the list the refusal is about
                 document = {"sync_run_id": plan["sync_run_id"], "checked_by": "roll_back", **_problems(refused)}
-                write_json(document, report_folder(school, run.run_id) / PLAN_FILE)
+                write_json(document, report_folder(school, run.dag_id, run.run_id) / PLAN_FILE)
             raise
     done = {**plain(asdict(result)), "seconds": timing["seconds"]}
     log.info("roll_back: %s", done)
@@ -107,7 +109,7 @@ def write_report(
     school = plan.get("school_number", plausible_school(conf.get("school_number")))
     # A run id the project cannot serve (".", say): plan_rollback refused it; no file is written for it.
     refuse_unservable_run(run, school)
-    folder = report_folder(school, run.run_id)
+    folder = report_folder(school, run.dag_id, run.run_id)
     path = folder / REPORT_JSON
     plan_file = folder / PLAN_FILE
     checked = read_json(str(plan_file)) if plan_file.exists() else {}
@@ -126,6 +128,7 @@ def write_report(
             "outcome": outcome,
             "message": message,
             "school_number": school,
+            "sync_dag_id": plan.get("sync_dag_id") or (checked.get("sync_run") or {}).get("dag_id"),
             "sync_run_id": plan.get("sync_run_id") or conf.get("run_id"),
             "sync_run": checked.get("sync_run"),
             "sis_schema": plan.get("sis_schema"),
@@ -170,7 +173,7 @@ def write_report(
     log.info("write_report: %s: %s", report["outcome"], report["message"])
     log.info("write_report: the report of this rollback is %s", path)
     # The undone run's page says when and by whom; rebuilt from the reports, like the index.
-    page = publish.publish_rollback(folder, report["sync_run_id"])
+    page = publish.publish_rollback(folder)
     # A failure points at what a person reads: the rollback's page, else (not drawn) its JSON report.
     where = f"report page: {page}" if page is not None else f"report: {path}"
     if report["status"] == "failed":

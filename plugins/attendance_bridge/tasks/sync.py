@@ -79,7 +79,7 @@ def validate_preconditions(run: TaskRun, checked: Mapping[str, Any], extracted: 
     school = scope.school_number
     with guarded_phase("validate_preconditions", run, school) as timing:
         frames, prefs = staged_frames(Extracted.from_xcom(extracted))
-        folder = report_folder(school, run.run_id)
+        folder = report_folder(school, run.dag_id, run.run_id)
         # The run's GX store and Data Docs site live in its report folder (see docs/decisions.md).
         with local_working_copy(folder, (checks.GX_STORE_FOLDER, checks.DATA_DOCS_FOLDER)) as docs:
             outcome = checks.validate_preconditions(
@@ -143,7 +143,7 @@ def validate_candidates(
     with guarded_phase("validate_candidates", run, school) as timing:
         frames, _ = staged_frames(Extracted.from_xcom(extracted))
         records = staged_records(Computed.from_xcom(computed).paths["records"])
-        folder = report_folder(school, run.run_id)
+        folder = report_folder(school, run.dag_id, run.run_id)
         # The store holds the preconditions' results too, so the rebuilt site lists both gates.
         with local_working_copy(folder, (checks.GX_STORE_FOLDER, checks.DATA_DOCS_FOLDER)) as docs:
             outcome = checks.validate_candidates(

@@ -68,7 +68,7 @@ def write_report(
     failures = failures or {}
     path, unwritten = None, None
     try:
-        path = report_folder(school, run.run_id) / REPORT_JSON
+        path = report_folder(school, run.dag_id, run.run_id) / REPORT_JSON
     except Exception as exc:  # noqa: BLE001 (the run log still gets the run's outcome, then the task fails)
         unwritten = f"the report of this run could not be written: {exc}"
     by_date: list[dict[str, Any]] = []

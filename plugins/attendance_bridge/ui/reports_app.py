@@ -114,7 +114,7 @@ def create_app() -> FastAPI:
         home = mounted_at(request)
         if dag_id not in ATTENDANCE_DAG_IDS:
             return _plain_page("Not an attendance bridge DAG", f"The DAG {dag_id} writes no attendance reports.", home)
-        page = run_page_of(reports_base(), run_id, district=dag_id in DISTRICT_DAG_IDS)
+        page = run_page_of(reports_base(), dag_id, run_id, district=dag_id in DISTRICT_DAG_IDS)
         if page is None:
             return _plain_page(
                 "No report yet",
