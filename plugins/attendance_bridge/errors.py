@@ -64,6 +64,15 @@ class LoadRefused(Refusal, ValueError):
         super().__init__(f"X4 failed for school {school_number}: {detail}; nothing was loaded")
 
 
+class StagedByAnotherRun(Refusal, ValueError):
+    """X7: the records a load was handed are not the ones its own run staged for its school; nothing was loaded."""
+
+    def __init__(self, school_number: int, detail: str) -> None:
+        self.school_number = school_number
+        self.detail = detail
+        super().__init__(f"X7 failed for school {school_number}: {detail}; nothing was loaded")
+
+
 class UnservableRunId(Refusal, ValueError):
     """A run id the project cannot serve (``domain.run_names.unservable_run_id`` says why, and what to do)."""
 

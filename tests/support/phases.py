@@ -58,10 +58,12 @@ class SchoolRun:
         self.sources = source_records(frames.attendance, self.records)
         folder = staging_folder(self.run.dag_id, self.run.run_id) / "compute"
         folder.mkdir(parents=True, exist_ok=True)
+        # Stamped as the compute task stamps them: the load refuses files another run staged (issue 29).
+        stamp = sync.staged_by(self.run, self.school_number)
         self.computed = {
             "paths": {
-                "records": write_frame(self.records, folder / "records.parquet"),
-                sync.SOURCES_FRAME: write_frame(self.sources, folder / "sources.parquet"),
+                "records": write_frame(self.records, folder / "records.parquet", stamp),
+                sync.SOURCES_FRAME: write_frame(self.sources, folder / "sources.parquet", stamp),
             }
         }
         migrations.migrate(self.box.conn, self.box.pipeline_schema)

@@ -36,11 +36,13 @@ from attendance_bridge.domain.task_results import (
     Loaded,
     PreconditionsChecked,
 )
-from attendance_bridge.errors import BackupNotVerified, PreconditionFailed
+from attendance_bridge.errors import BackupNotVerified, PreconditionFailed, StagedByAnotherRun
 from attendance_bridge.reporting.run_folders import (
+    is_inside,
     local_working_copy,
     read_frame,
     report_folder,
+    staged_by_of,
     staging_folder,
     write_frame,
     write_json,
@@ -67,7 +69,8 @@ def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str,
             frames = read_school_frames(conn, scope.sis_schema, scope, scope.pipeline_schema)
             prefs = read_prefs(conn, scope.sis_schema, scope)
         tables = {**{field.name: getattr(frames, field.name) for field in fields(frames)}, PREFS_FRAME: prefs}
-        paths = {name: write_frame(frame, folder / f"{name}.parquet") for name, frame in tables.items()}
+        stamp = staged_by(run, scope.school_number)
+        paths = {name: write_frame(frame, folder / f"{name}.parquet", stamp) for name, frame in tables.items()}
         rows = {name: len(frame) for name, frame in tables.items()}
     log.info("extract_school_tables: rows per table %s", rows)
     return Extracted(paths, rows, timing["seconds"]).to_xcom()
@@ -120,13 +123,16 @@ def compute_missing_records(
         result = bridge_records(frames, request)
         folder = staging_folder(run.dag_id, run.run_id) / "compute"
         folder.mkdir(parents=True, exist_ok=True)
-        paths = {"records": write_frame(result.records, folder / "records.parquet")}
+        # The load loads only what this run staged for its school (X7): each file says who staged it.
+        stamp = staged_by(run, request.school_number)
+        paths = {"records": write_frame(result.records, folder / "records.parquet", stamp)}
         # The load checks each record's source against the SIS before it inserts it (X7).
         paths[SOURCES_FRAME] = write_frame(
-            source_records(frames.attendance, result.records), folder / "sources.parquet"
+            source_records(frames.attendance, result.records), folder / "sources.parquet", stamp
         )
         paths |= {
-            name: write_frame(getattr(result, name), folder / f"{name}.parquet") for name in COMPUTED_DETAIL_TABLES
+            name: write_frame(getattr(result, name), folder / f"{name}.parquet", stamp)
+            for name in COMPUTED_DETAIL_TABLES
         }
     log.info("compute_missing_records: %s %s", request.direction, result.counts)
     for warning in rule_warnings(result.counts):
@@ -180,7 +186,8 @@ def back_up_school_records(run: TaskRun, checked: Mapping[str, Any]) -> dict[str
 
 
 def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Mapping[str, Any]) -> dict[str, Any]:
-    """X1, X2, X4, X5, X7: one transaction under the school's lock, after a verified backup.
+    """X1, X2, X4, X5, X7: one transaction under the school's lock, after a verified backup, of the records this
+    run staged for its school (``own_staged_file``; any other file is refused before the database is touched).
 
     Records whose source record was deleted or changed after the extract are left out (X7); they
     are counted, logged with a warning, and listed in ``source_changes.parquet`` for the report.
@@ -189,9 +196,13 @@ def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Map
     school = scope.school_number
     with guarded_phase("load_missing_records", run, school) as timing:
         staged = Computed.from_xcom(computed).paths
-        records = staged_records(staged["records"])
+        # Before any database work: another run's files (a run id that once shared this run's folder) are refused.
+        records = staged_records(own_staged_file(run, school, staged["records"]))
         source_path = staged.get(SOURCES_FRAME)
-        sources = read_frame(source_path) if source_path else None
+        sources = read_frame(own_staged_file(run, school, source_path)) if source_path else None
+        refuse_other_schools(records, school, staged["records"])
+        if sources is not None:
+            refuse_other_schools(sources, school, source_path)
         with connect_sis() as conn:
             try:
                 loaded = load_records(
@@ -207,7 +218,9 @@ def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Map
             folder = staging_folder(run.dag_id, run.run_id) / "load"
             folder.mkdir(parents=True, exist_ok=True)
             changes = pd.DataFrame(loaded.source_changes)
-            paths[SOURCE_CHANGES_TABLE] = write_frame(changes, folder / f"{SOURCE_CHANGES_TABLE}.parquet")
+            paths[SOURCE_CHANGES_TABLE] = write_frame(
+                changes, folder / f"{SOURCE_CHANGES_TABLE}.parquet", staged_by(run, school)
+            )
     result = plain(asdict(loaded))
     result.pop("source_changes")  # staged above; XCom carries small things
     # What the report warns about (records left out or not kept, an earlier try's rows), said in the task log too.
@@ -215,6 +228,48 @@ def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Map
         log.warning("load_missing_records: %s", warning)
     log.info("load_missing_records: %s", result)
     return Loaded(result, paths, timing["seconds"]).to_xcom()
+
+
+def staged_by(run: TaskRun, school_number: int) -> dict[str, Any]:
+    """What a task records in each file it stages: the run (DAG and run id) and the school it staged it for."""
+    return {"dag_id": run.dag_id, "run_id": run.run_id, "school_number": school_number}
+
+
+def own_staged_file(run: TaskRun, school_number: int, url: str) -> str:
+    """``url``, when the file there was staged by this run for its school in the run's own staging folder (X7:
+    a run loads only its own records, so that what it inserts is traceable to it); else refused."""
+    stamp = staged_by_of(url)
+    if stamp != staged_by(run, school_number):
+        where = (
+            f"were staged by run {stamp.get('run_id')} of {stamp.get('dag_id')} for school {stamp.get('school_number')}"
+            if stamp
+            else "do not say which run staged them (a version before issue 29 staged them: run the sync again)"
+        )
+        raise StagedByAnotherRun(
+            school_number,
+            f"the records to add at {url} {where}, not by this run ({run.run_id} of {run.dag_id}, school "
+            f"{school_number}); a run loads only the records it staged itself",
+        )
+    folder = staging_folder(run.dag_id, run.run_id)
+    if not is_inside(url, folder):
+        raise StagedByAnotherRun(
+            school_number,
+            f"the records to add at {url} are not in this run's own staging folder {folder}; a run loads only the "
+            "records it staged itself",
+        )
+    return url
+
+
+def refuse_other_schools(frame: pd.DataFrame, school_number: int, url: str) -> None:
+    """X7: every staged record (and source record) must be of the run's school."""
+    others = sorted({int(school) for school in frame["schoolid"].unique()} - {school_number})
+    if others:
+        count = int((frame["schoolid"] != school_number).sum())
+        raise StagedByAnotherRun(
+            school_number,
+            f"{count} of the records at {url} are of school {', '.join(map(str, others))}, not of this run's school "
+            f"{school_number}; a run loads only records of its own school",
+        )
 
 
 def staged_frames(extracted: Extracted) -> tuple[SchoolFrames, pd.DataFrame]:
