@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAGS_FOLDER = Path(__file__).resolve().parents[1] / "support" / "airflow_services_dags"
 DAG_ID = "smoke_backfill"
 DAYS = [datetime(2026, 1, day, tzinfo=UTC) for day in (2, 3, 4)]
+# Only a hang reaches it: the three runs took 50 s beside other jobs on a 2-core machine.
+RUN_TIMEOUT = 900
 
 
 def test_a_backfill_of_three_days_runs_three_successful_runs(
@@ -37,7 +39,7 @@ def test_a_backfill_of_three_days_runs_three_successful_runs(
             "backfill", "create", "--dag-id", DAG_ID,
             "--from-date", DAYS[0].date().isoformat(), "--to-date", DAYS[-1].date().isoformat(),
         )  # fmt: skip
-        runs = airflow.wait_for_runs(DAG_ID, count=len(DAYS), timeout=300, run_type="backfill")
+        runs = airflow.wait_for_runs(DAG_ID, count=len(DAYS), timeout=RUN_TIMEOUT, run_type="backfill")
         task_states = {run.run_id: airflow.task_instances(DAG_ID, run.run_id) for run in runs}
         memory = airflow.memory_rss()
     print(

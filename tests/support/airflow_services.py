@@ -38,6 +38,16 @@ FINISHED_RUN_STATES = ("success", "failed")
 DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor")
 # Seconds between two checks of a condition that is being waited for.
 POLL_INTERVAL = 0.5
+# Bounds on events, which only catch a hang: every wait ends as soon as its event happens, so a
+# bound costs nothing while the test passes. On a loaded 2-core machine things take four to five
+# times as long as idle (make airflow's first start: 20 s idle, 93 s loaded; the start-up here took
+# 66 s loaded, against the 180 s it was allowed), so a bound near the idle time fails on a busy machine.
+# The components' start: each of db migrate, a healthy api-server, a DAG serialized.
+STARTUP_TIMEOUT = 600
+# Runs to finish (callers with heavier runs pass their own).
+RUN_TIMEOUT = 900
+# One HTTP request to the api-server.
+REQUEST_TIMEOUT = 120
 LOG_TAIL_LINES = 40
 ADMIN_USER = "admin"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
@@ -113,7 +123,11 @@ class AirflowServices:
         return process
 
     def stop(self, grace: float = 30) -> None:
-        """SIGTERM every component's process group, then SIGKILL what is still there after ``grace`` seconds."""
+        """SIGTERM every component's process group, then SIGKILL what is still there after ``grace`` seconds.
+
+        Clean-up only: no test checks how the components stopped, so a slow machine reaching the
+        SIGKILL costs no assertion (the database is dropped WITH (FORCE) after it).
+        """
         for process in self.processes.values():
             _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
@@ -165,7 +179,7 @@ class AirflowServices:
         except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
             return None
 
-    def wait_for_health(self, timeout: float = 120) -> dict:
+    def wait_for_health(self, timeout: float = STARTUP_TIMEOUT) -> dict:
         """Wait until the api-server answers and reports the database, scheduler and dag-processor healthy."""
 
         def healthy() -> dict | None:
@@ -178,7 +192,7 @@ class AirflowServices:
 
         return self.wait_until("the api-server's health endpoint to report healthy components", healthy, timeout)
 
-    def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
+    def wait_for_dag(self, dag_id: str, timeout: float = STARTUP_TIMEOUT) -> None:
         """Wait until the dag-processor has serialized ``dag_id``; raise at once on an import error."""
 
         def serialized() -> bool:
@@ -209,7 +223,7 @@ class AirflowServices:
         return [DagRunRow(*row) for row in rows]
 
     def wait_for_runs(
-        self, dag_id: str, count: int, timeout: float = 300, run_type: str | None = None
+        self, dag_id: str, count: int, timeout: float = RUN_TIMEOUT, run_type: str | None = None
     ) -> list[DagRunRow]:
         """Wait until ``count`` runs of ``dag_id`` (of ``run_type`` if given) are finished; return those."""
 
@@ -276,7 +290,7 @@ class RestClient:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(f"{self.base_url}{path}", data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
                 return json.load(response)
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
@@ -294,7 +308,7 @@ def running_airflow(
     components: Sequence[str] = DEFAULT_COMPONENTS,
     executor: str = "LocalExecutor",
     create_scheduled_runs: bool = False,
-    startup_timeout: float = 180,
+    startup_timeout: float = STARTUP_TIMEOUT,
 ) -> Iterator[AirflowServices]:
     """Airflow's components against a fresh metadata database in ``server``, stopped and dropped on exit.
 
