@@ -16,7 +16,9 @@ import os
 from tests.support.airflow_services import ROOT, AirflowServices
 from tests.support.worker_hostname import CALLABLE, WORKER_HOSTNAME_ENV
 
-WORKER_START_TIMEOUT = 120
+# Until every worker answers a ping: only a hang reaches it. Each worker imports Airflow and the task
+# libraries first, which on a loaded machine takes several times as long as idle.
+WORKER_START_TIMEOUT = 600
 CELERY_CONFIG_OPTIONS = "attendance_bridge.celery_config.CELERY_CONFIG"
 
 
