@@ -17,6 +17,7 @@ from attendance_bridge.domain.request import parse_run_parameters
 
 from tests.reporting.test_pages_in_browser import chromium
 from tests.support.airflow_services import ADMIN_USER, running_airflow
+from tests.ui.in_browser import TIMEOUT_MS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,6 +41,8 @@ def test_the_school_year_is_one_line_of_text_and_the_form_s_35_is_the_yearid_35(
         browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # Not Playwright's 30 s: Airflow's UI on a loaded machine can take longer to draw the form.
+            page.set_default_timeout(TIMEOUT_MS)
             page.goto(f"{airflow.api_url}/dags/{SYNC_DAG_ID}")  # the login first, then back to the DAG
             page.fill("input[name=username]", ADMIN_USER)
             page.fill("input[name=password]", airflow.admin_password)
@@ -52,7 +55,7 @@ def test_the_school_year_is_one_line_of_text_and_the_form_s_35_is_the_yearid_35(
             page.get_by_role("dialog").get_by_role("button", name="Trigger").click()
             (conf,) = airflow.wait_until(
                 "the triggered run", lambda: airflow.query("SELECT conf FROM dag_run WHERE dag_id = %s", [SYNC_DAG_ID]),
-                timeout=60,
+                timeout=300,  # the form's request reaching the api-server: seconds; only a hang reaches this
             )[0]  # fmt: skip
         finally:
             browser.close()

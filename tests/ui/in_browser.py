@@ -24,8 +24,11 @@ ARGS = (
     "--disable-component-update", "--disable-sync", "--no-first-run",
 )  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
-# Milliseconds Playwright waits for a page, an element or an expectation: a loaded machine is slow.
-TIMEOUT_MS = 30_000
+# Milliseconds Playwright waits for a page, an element or an expectation: a loaded machine is slow
+# (four to five times as slow as idle for Airflow's start), and Airflow's UI is a large React app.
+# Every wait ends as soon as what it waits for is there, so only a hang, or a failing check, waits
+# this long.
+TIMEOUT_MS = 120_000
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
