@@ -18,7 +18,8 @@ from attendance_bridge.config import (
     PREF_RECORD_MODE_DAILY,
     PREF_RECORD_MODE_MEETING,
 )
-from attendance_bridge.db.sql import fetch_all, fetch_one, statement
+from attendance_bridge.db.backup import require_own_transaction
+from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
 from attendance_bridge.domain.request import RunParameters, school_year
 from attendance_bridge.errors import PreconditionFailed
 
@@ -73,13 +74,25 @@ def inserted_by_date_and_code(
     conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, dag_id: str, run_id: str, school_number: int,
     start_date: date, end_date: date,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The records a run inserted, per day, mode and code, from its lineage (the report's table)."""
-    rows = fetch_all(
-        conn,
-        statement("report/select_inserted_by_date_and_code", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
-        {"dag_id": dag_id, "run_id": run_id, "school_number": school_number, "start_date": start_date,
-         "end_date": end_date},
-    )  # fmt: skip
+    """The records a run inserted, per day, mode and code, from its lineage (the report's table).
+
+    In a transaction of its own: the run's row ids go into an analysed temporary table first, so the
+    join is planned on their number whatever the lineage's and attendance's statistics say (issue 29).
+    """
+    require_own_transaction(conn, "inserted_by_date_and_code")
+    with conn.transaction():
+        conn.execute(load_sql("report/set_repeatable_read"))
+        conn.execute(
+            statement("report/create_report_inserted", pipeline_schema=pipeline_schema),
+            {"dag_id": dag_id, "run_id": run_id},
+        )
+        conn.execute(load_sql("report/create_report_inserted_index"))
+        conn.execute(load_sql("report/analyze_report_inserted"))
+        rows = fetch_all(
+            conn,
+            statement("report/select_inserted_by_date_and_code", sis_schema=sis_schema),
+            {"school_number": school_number, "start_date": start_date, "end_date": end_date},
+        )
     return [{**row, "att_date": row["att_date"].isoformat()} for row in rows]
 
 
