@@ -6,9 +6,10 @@ every record whose source record was deleted or changed since the run read it (X
 or a clerk's correction while the run was in flight; they are counted and listed, never built),
 inserts those whose key has no attendance row yet (X1, X2) with one INSERT ... SELECT that also
 writes a lineage row for every row inserted (X7), gives each new Daily record its
-attendance_time row (M3), with its lineage row, and records what it did in the load log. It
-never updates or deletes a SIS row and never relies on a unique constraint (none exists in real
-systems), so it does not use ON CONFLICT; it is correct with or without one.
+attendance_time row (M3), with its lineage row, and records what it did in the load log. After
+the commit it refreshes the statistics of the tables it grew (``statistics``). It never updates
+or deletes a SIS row and never relies on a unique constraint (none exists in real systems), so it
+does not use ON CONFLICT; it is correct with or without one.
 
 Every record is counted once: inserted, skipped because its key existed, left out because its
 source changed, or declined by the database (an INSERT that did not keep the row: a trigger or
@@ -40,6 +41,7 @@ from attendance_bridge.db.backup import BackupManifest, require_own_transaction,
 from attendance_bridge.db.binary_copy import copy_blocks
 from attendance_bridge.db.locks import LOCK_TIMEOUT, hold_off_writers, lock_school
 from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
+from attendance_bridge.db.statistics import refresh_statistics
 from attendance_bridge.domain.frames import RECORD_DTYPES, TABLE_COLUMNS
 from attendance_bridge.errors import BackupNotVerified, LoadRefused
 
@@ -206,6 +208,12 @@ def load_records(
             statement("load/insert_load_log", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
             {**keys, "counts": Jsonb(load_log_counts(result))},
         )
+    # After the commit, so writers never wait for it: the report and a rollback read these rows next.
+    refresh_statistics(conn, {
+        (sis_schema, "attendance"): result.inserted_now,
+        (sis_schema, "attendance_time"): result.inserted_attendance_time_now,
+        (pipeline_schema, "lineage"): result.inserted_now + result.inserted_attendance_time_now,
+    })  # fmt: skip
     return replace(result, seconds=round(time.perf_counter() - started, 3), loaded_at=logged["loaded_at"].isoformat())
 
 
