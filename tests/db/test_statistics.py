@@ -104,7 +104,9 @@ def test_a_load_leaves_the_lineage_and_attendance_analysed_with_the_rows_it_adde
         sis_conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(own)))
 
 
-def test_only_a_table_grown_past_autovacuums_threshold_is_analysed(sis_conn: psycopg.Connection, sis_schema: str) -> None:
+def test_only_a_table_grown_past_autovacuums_threshold_is_analysed(
+    sis_conn: psycopg.Connection, sis_schema: str
+) -> None:
     table = numbers_table(sis_conn, sis_schema, 1000, analysed=True)
     add_numbers(sis_conn, sis_schema, table, 20)
 

@@ -68,7 +68,8 @@ def refresh_statistics(
             analysed.append(name)
         except psycopg.Error as exc:
             log.warning("load: %s not analysed (%s: %s); autovacuum will", name, type(exc).__name__, exc)
-    log.info("load: statistics refreshed in %.2f s for %s", time.perf_counter() - started, ", ".join(analysed) or "none")
+    seconds = time.perf_counter() - started
+    log.info("load: statistics refreshed in %.2f s for %s", seconds, ", ".join(analysed) or "none")
     left = [name for name in sorted(f"{schema}.{table}" for schema, table in names) if name not in analysed]
     if left:
         log.info("load: statistics left to autovacuum (below its threshold, or not this login's): %s", ", ".join(left))
