@@ -126,7 +126,7 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
         runs = airflow.wait_for_runs(DAG_ID, count=3, timeout=RUN_TIMEOUT, run_type="backfill")
         ((first_id, _),) = backfills(airflow)
         # Only one unfinished backfill per DAG: the scheduler marks it complete every 30 s.
-        wait_for_backfill_complete(airflow, first_id, timeout=120)
+        wait_for_backfill_complete(airflow, first_id, timeout=600)
         first_backfill = time.monotonic()
         first_instances = {run.run_id: airflow.task_instances(DAG_ID, run.run_id) for run in runs}
         term_end_run = runs[-1].run_id
@@ -160,7 +160,7 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
                 and row[1] > first_row[1]
                 and row
             ),
-            timeout=60,
+            timeout=300,
         )
         second_backfill = time.monotonic()
         runs_after = airflow.dag_runs(DAG_ID)
@@ -182,7 +182,9 @@ def test_a_backfill_over_a_term_end_applies_each_school_once_and_a_rerun_adds_no
         succeeded = {ti.task_id for ti in instances if ti.state == "success"}
         assert succeeded == {"find_schools_to_reconcile", "write_district_summary"}, (run.run_id, instances)
         assert not [ti for ti in instances if ti.task_id.startswith(f"{GROUP}.") and ti.state == "success"]
-        assert not summary_path(sandbox, run.run_id).exists()
+        # A day without a term end has a summary that says so (issue 29), so its Report tab is not empty.
+        quiet = json.loads(summary_path(sandbox, run.run_id).read_text())
+        assert quiet["schools"] == [] and quiet["nothing_to_reconcile"].startswith("nothing to reconcile on ")
     group_tasks = {ti.task_id for ti in first_instances[term_end_run] if ti.task_id.startswith(f"{GROUP}.")}
     assert len(group_tasks) == 8
     for ti in first_instances[term_end_run]:

@@ -298,10 +298,10 @@ def test_the_ui_s_cookie_alone_is_a_login_for_the_plugin(runs: Runs) -> None:
     """The credential an iframe carries: the ``_token`` cookie, no Authorization header."""
     token = runs.airflow.rest_client().token
     url = f"{runs.airflow.api_url}/attendance-reports/files/school_{SCHOOL}/{run_folder_name(SYNC_DAG_ID, runs.run_id)}/report.json"
-    with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": f"_token={token}"}), timeout=30) as got:
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": f"_token={token}"}), timeout=120) as got:
         assert json.load(got)["run_id"] == runs.run_id
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": "_token="}), timeout=30)
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": "_token="}), timeout=120)
     assert refused.value.code == 401
 
 

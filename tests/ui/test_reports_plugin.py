@@ -38,7 +38,7 @@ def get(services: AirflowServices, path: str, token: str | None) -> tuple[int, d
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     request = urllib.request.Request(f"{services.api_url}{path}", headers=headers)
     try:
-        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=120) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
