@@ -102,8 +102,8 @@ def environment(info: Any, sis: str, pipeline: str, folder: Path) -> dict[str, s
 
 
 def run_sync(case: Case, env: dict[str, str], timeout: float, log_path: Path) -> dict[str, Any]:
-    """``bin/airflow dags test`` of the sync: the command's wall time, Airflow's run_duration and state, and
-    each task's end ("done in" line) from its output, kept in ``log_path``; a run past ``timeout`` is killed."""
+    """``bin/airflow dags test`` of the sync: the command's wall time and what its output says (``parsed_run``);
+    the output is kept in ``log_path``, and a run past ``timeout`` is killed."""
     command = [str(ROOT / "bin" / "airflow"), "dags", "test", SYNC_DAG_ID, "--conf", json.dumps(case.conf())]
     started = time.perf_counter()
     try:
@@ -114,6 +114,12 @@ def run_sync(case: Case, env: dict[str, str], timeout: float, log_path: Path) ->
         exit_code = None
     wall = time.perf_counter() - started
     log_path.write_text(output)
+    return parsed_run(output, wall, exit_code)
+
+
+def parsed_run(output: str, wall: float, exit_code: int | None) -> dict[str, Any]:
+    """What a run's output says: Airflow's run_duration and state, the load's and write_report's seconds, and how
+    long after the load's end write_report ended (from the "done in" lines' timestamps); None where it is silent."""
     found = RUN_DURATION.search(output)
     done = {match["task"]: match for match in DONE_LINE.finditer(output)}
     result: dict[str, Any] = {
