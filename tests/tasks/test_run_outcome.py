@@ -17,11 +17,12 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge.catalog import SYNC_DAG_ID
 from attendance_bridge.config import REPORTS_BASE_ENV
+from attendance_bridge.db import lookups
 from attendance_bridge.reporting.run_folders import run_folder_name
 from attendance_bridge.tasks import parameters, sync, sync_report
 from attendance_bridge.tasks.runtime import TaskRun
 
-from tests.support.phases import run_phases
+from tests.support.phases import connect, run_phases
 from tests.support.sync_sandbox import Sandbox, parsed_dag, run_report_folder, snapshot
 from tests.tasks.test_rollback import run_rollback
 
@@ -153,6 +154,28 @@ def test_the_report_task_reads_a_load_whose_task_ended_without_a_word(sandbox) -
     report = json.loads(Path(urlsplit(written["report_path"]).path).read_text())
     assert any("ended without reporting" in warning for warning in report["warnings"])
     assert run_log(sandbox, run.run_id)["status"] == "succeeded"
+
+
+def test_a_count_by_day_and_code_the_database_gives_up_still_closes_the_run_log(sandbox, monkeypatch) -> None:
+    """Issue 29: on a 20,000-student school this count once ran for minutes and the run log stayed running. A
+    count that takes longer than its bound is cancelled: the report says so, the run log ends as what landed."""
+    run, upstream = killed_after_the_load(sandbox)
+    inserted = upstream["load_missing_records"]["load"]["inserted_attendance"]
+    monkeypatch.setattr(lookups, "REPORT_QUERY_TIMEOUT", "1s")
+    # Another session holds attendance: the count's join to it waits until its statement is cancelled.
+    with connect(sandbox, autocommit=False) as holder:
+        # Should the bound ever be lost, the lock goes after 60 s, and the warning's assertion fails, not the run.
+        holder.execute("SET idle_in_transaction_session_timeout = '60s'")
+        holder.execute(f'LOCK TABLE "{sandbox.schema}".attendance IN ACCESS EXCLUSIVE MODE')
+        written = sync_report.write_report(run, CONF, upstream)
+        holder.rollback()
+
+    assert written["status"] == "succeeded" and written["counts"]["inserted"] == inserted
+    report = json.loads(Path(urlsplit(written["report_path"]).path).read_text())
+    assert report["by_date_and_code"] == []
+    assert any("could not be counted by day and code (QueryCanceled" in warning for warning in report["warnings"])
+    row = run_log(sandbox, run.run_id)
+    assert row["status"] == "succeeded" and row["counts"]["inserted"] == inserted
 
 
 def test_a_report_that_cannot_be_written_after_a_load_names_its_path_and_the_run_log_says_what_landed(

@@ -23,6 +23,10 @@ from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
 from attendance_bridge.domain.request import RunParameters, school_year
 from attendance_bridge.errors import PreconditionFailed
 
+# How long the report's table of a run's records may take (per statement) before it is given up: a run of
+# 729,912 records takes 3-4 s here; a plan gone wrong must not keep the run's run log open for minutes.
+REPORT_QUERY_TIMEOUT = "60s"
+
 
 def school_and_range(
     conn: psycopg.Connection, schema: str, parameters: RunParameters, logical_date: date
@@ -78,10 +82,12 @@ def inserted_by_date_and_code(
 
     In a transaction of its own: the run's row ids go into an analysed temporary table first, so the
     join is planned on their number whatever the lineage's and attendance's statistics say (issue 29).
+    Each statement may take ``REPORT_QUERY_TIMEOUT``; then it is cancelled (``psycopg.errors.QueryCanceled``).
     """
     require_own_transaction(conn, "inserted_by_date_and_code")
     with conn.transaction():
         conn.execute(load_sql("report/set_repeatable_read"))
+        conn.execute(load_sql("report/set_report_statement_timeout"), {"timeout": REPORT_QUERY_TIMEOUT})
         conn.execute(
             statement("report/create_report_inserted", pipeline_schema=pipeline_schema),
             {"dag_id": dag_id, "run_id": run_id},

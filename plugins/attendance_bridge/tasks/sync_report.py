@@ -99,9 +99,13 @@ def write_report(
             school_name, codes = _school_name_and_codes(conn, checked)
             student_numbers = _student_numbers(conn, checked, upstream)
             loaded = run_outcome(upstream)[0] == "succeeded"
-            by_date = _by_date_and_code(conn, run, RunScope.from_xcom(checked), upstream) if loaded else []
+            by_date, uncounted = [], None
+            if loaded:
+                by_date, uncounted = _by_date_and_code(conn, run, RunScope.from_xcom(checked), upstream)
             by_date = with_descriptions(by_date, codes)
             report = report_of(message, by_date)
+            if uncounted is not None:
+                report["warnings"].append(uncounted)
             if unwritten is not None:
                 report["message"] = _joined(report["message"], unwritten)
             _finish_run_log(conn, run, checked, report, own_schema, str(path) if unwritten is None else None)
@@ -249,17 +253,33 @@ def _publish_pages(
 
 def _by_date_and_code(
     conn: psycopg.Connection, run: TaskRun, scope: RunScope, upstream: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """Inserted records per day, mode and code: from the lineage after a load, the candidates on a dry run."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Inserted records per day, mode and code: from the lineage after a load, the candidates on a dry run;
+    with a warning instead of the table when the database gave up counting them.
+
+    The table is a courtesy: the run's counts and its lineage are the record. A count that was cancelled
+    (``lookups.REPORT_QUERY_TIMEOUT``) or refused must not keep the run log open (issue 29: a run of a
+    20,000-student school stayed ``running`` while this count ran for minutes); a lost connection still
+    fails the report task, since the run log cannot be written either.
+    """
     if scope.dry_run:
         results = SyncResults.from_xcom(upstream)
         records = staged_records(results.computed.paths["records"])
         codes = read_frame(results.extracted.paths["attendance_code"])
-        return candidates_by_date_and_code(records, codes)
-    return lookups.inserted_by_date_and_code(
-        conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, scope.school_number,
-        scope.start_date, scope.end_date,
-    )  # fmt: skip
+        return candidates_by_date_and_code(records, codes), None
+    try:
+        return lookups.inserted_by_date_and_code(
+            conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, scope.school_number,
+            scope.start_date, scope.end_date,
+        ), None  # fmt: skip
+    except psycopg.Error as exc:
+        if conn.broken:
+            raise
+        log.warning("write_report: the records added could not be counted by day and code: %r", exc)
+        return [], (
+            f"The records added could not be counted by day and code ({type(exc).__name__}: {str(exc).strip()}); "
+            "the counts above and the run's lineage are complete."
+        )
 
 
 def _school_name_and_codes(
