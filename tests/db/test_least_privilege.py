@@ -118,7 +118,7 @@ def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
     # The report shows students by student number: the role reads those two columns of students.
     from tests.reporting.test_report_pages import Page, assert_student_numbers_match, run_folder
 
-    folder = run_folder(synced["run_id"])
+    folder = run_folder(synced["dag_id"], synced["run_id"])
     assert_student_numbers_match(sandbox, folder, Page(folder / "report.html"))
 
     state, report = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
@@ -274,7 +274,7 @@ def test_a_role_that_may_not_read_student_numbers_still_runs_and_shows_ids(
     assert "student numbers could not be read" in caplog.text
     from tests.reporting.test_report_pages import run_folder
 
-    folder = run_folder(synced["run_id"])
+    folder = run_folder(synced["dag_id"], synced["run_id"])
     header = (folder / "conflicts.csv").read_text().splitlines()[0]
     assert header.startswith("studentid,") and "student_number" not in header
     html = (folder / "report.html").read_text()
