@@ -379,3 +379,35 @@ def test_a_failed_check_that_is_not_critical_shows_as_a_warning_beside_p1_to_p6_
     assert len(re.findall(r'data-rule="P\d"', shown)) == 6
     assert "check_parameters" not in html and "dag_test" not in html
     assert "checked in the SIS when the run started" in shown
+
+
+def test_the_index_tells_a_night_from_an_end_of_term_and_a_night_s_summary_has_no_terms_column(tmp_path: Path) -> None:
+    """Issue 29's newcomer check: nights were listed under "End-of-term reconciliations", with a "Terms" column
+    that a night never fills, and a quiet night's page said "The counts say what apply mode would add"."""
+    from attendance_bridge.catalog import END_OF_TERM_DAG_ID, NIGHTLY_DAG_ID
+    from attendance_bridge.domain.reconciliation import district_summary
+
+    day = {"first_day": "2026-07-15", "last_day": "2026-07-15", "timezone": "UTC", "mode": "report"}
+    base = ObjectStoragePath(f"file://{tmp_path}")
+    for dag_id in (NIGHTLY_DAG_ID, END_OF_TERM_DAG_ID):
+        summary = {**district_summary("scheduled__q", day, [], [], {}, {}, dag_id), "written_at": "2026-07-16T02:01"}
+        folder = tmp_path / "district" / run_folder_name(dag_id, "scheduled__q")
+        folder.mkdir(parents=True)
+        (folder / "summary.json").write_text(json.dumps(summary))
+        page = pages.district_summary_page(summary)
+        assert "Nothing to reconcile on 2026-07-15" in page and "The counts say what apply mode would add" not in page
+
+    rows = publish.district_summaries(base)
+    assert sorted(row["kind"] for row in rows) == ["end of term", "nightly bridge"]
+    index = pages.index_page([], rows)
+    assert "District runs: end of term and nightly bridge" in index and "End-of-term reconciliations" not in index
+    assert "<td>nightly bridge</td>" in index and "<td>end of term</td>" in index
+
+    planned = [{"key": "school_100_meeting_to_daily", "school_number": 100, "school_name": "Lincoln", "yearid": 35,
+                "start_date": "2025-10-06", "end_date": "2025-10-06", "direction": "meeting_to_daily",
+                "conf": {"dry_run": True}}]  # fmt: skip
+    night = district_summary("n", {**day, "first_day": "2025-10-06", "last_day": "2025-10-06"}, planned, [],
+                             {"school_100_meeting_to_daily": None}, {}, NIGHTLY_DAG_ID)  # fmt: skip
+    assert "<th>Terms</th>" not in pages.district_summary_page(night)
+    year_end = district_summary("e", day, planned, [], {"school_100_meeting_to_daily": None}, {}, END_OF_TERM_DAG_ID)
+    assert "<th>Terms</th>" in pages.district_summary_page(year_end)

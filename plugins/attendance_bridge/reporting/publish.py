@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
-from attendance_bridge.catalog import DETAIL_TABLES, ROLLBACK_DAG_ID
+from attendance_bridge.catalog import DETAIL_TABLES, NIGHTLY_DAG_ID, ROLLBACK_DAG_ID
 from attendance_bridge.reporting.detail_columns import page_table
 from attendance_bridge.reporting.pages import (
     DetailTable,
@@ -205,7 +205,7 @@ def _sibling_rollbacks(folder: ObjectStoragePath) -> list[dict[str, Any]]:
 
 
 def district_summaries(base: ObjectStoragePath) -> list[dict[str, Any]]:
-    """One row per end-of-term district summary under the reports base, for the index."""
+    """One row per district summary (end of term or nightly bridge) under the reports base, for the index."""
     rows = []
     for path in district_summary_files(base):
         try:
@@ -219,6 +219,8 @@ def district_summaries(base: ObjectStoragePath) -> list[dict[str, Any]]:
                 "when": summary.get("written_at"),
                 "href": summary_page_from_base(path),
                 "run_id": summary.get("run_id"),
+                # Which DAG's run: the two district DAGs share the summary's layout (issue 29's newcomer check).
+                "kind": "nightly bridge" if summary.get("dag_id") == NIGHTLY_DAG_ID else "end of term",
                 "days": interval.get("first_day")
                 if interval.get("first_day") == interval.get("last_day")
                 else f"{interval.get('first_day')} to {interval.get('last_day')}",
