@@ -4,7 +4,7 @@
 A school that switched between **Daily** and **Meeting** attendance during the year has no
 records of the other kind for the months before the switch. This DAG rebuilds them for
 **one school** over a range of its calendar, following the SIS vendor's
-*Attendance Synchronization* page (rules in `SPEC.md`, decisions in `docs/decisions.md`).
+*Attendance Synchronization* page (rules in `docs/rules.md`, decisions in `docs/decisions.md`).
 
 ## What a run does
 
