@@ -60,10 +60,11 @@ def refresh_statistics(
     for row in stale:
         name = f"{row['schema_name']}.{row['table_name']}"
         try:
-            # Its own transaction: the lock timeout is for this statement alone, and a table whose
-            # lock is not granted does not keep the others from being analysed.
+            # Its own transaction: the lock timeout (the load's own, so that another school's load holding
+            # attendance or an administrator's VACUUM never keeps a committed load's task waiting) is for this
+            # statement alone, and a table whose lock is not granted does not keep the others from being analysed.
             with conn.transaction():
-                conn.execute(load_sql("load/set_analyze_lock_timeout"), {"lock_timeout": lock_timeout})
+                conn.execute(load_sql("load/set_lock_timeout"), {"lock_timeout": lock_timeout})
                 conn.execute(statement("load/analyze_table", schema=row["schema_name"], table=row["table_name"]))
             analysed.append(name)
         except psycopg.Error as exc:
