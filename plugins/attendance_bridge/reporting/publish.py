@@ -24,6 +24,7 @@ import pandas as pd
 from airflow.sdk import ObjectStoragePath
 
 from attendance_bridge.catalog import DETAIL_TABLES, NIGHTLY_DAG_ID, ROLLBACK_DAG_ID
+from attendance_bridge.reporting.csv_cells import restore_frame, spreadsheet_safe_csv
 from attendance_bridge.reporting.detail_columns import page_table
 from attendance_bridge.reporting.pages import (
     DetailTable,
@@ -70,11 +71,12 @@ def write_detail_csvs(
     """Each detail table as ``<name>.csv`` in the report folder (all rows); {name: file name}.
 
     ``student_numbers`` ({id: student_number}, None when they could not be read) add the column
-    ``student_number`` beside ``studentid``.
+    ``student_number`` beside ``studentid``. Text that a spreadsheet would read as a formula is written
+    with a quote before it (``csv_cells``: the SIS's text must never run in an auditor's spreadsheet).
     """
     written = {}
     for name, frame in frames.items():
-        _write_text(folder / f"{name}.csv", detail_frame(frame, codes, student_numbers).to_csv(index=False))
+        _write_text(folder / f"{name}.csv", spreadsheet_safe_csv(detail_frame(frame, codes, student_numbers)))
         written[name] = f"{name}.csv"
     return written
 
@@ -158,10 +160,11 @@ def _sync_run_folder(folder: ObjectStoragePath, rollback: Mapping[str, Any]) -> 
 
 
 def _detail_table(folder: ObjectStoragePath, name: str) -> DetailTable:
-    """A detail table's first rows from its CSV, as the page shows them (``detail_columns``)."""
-    with (folder / f"{name}.csv").open("r") as handle:
+    """A detail table's first rows from its CSV, as the page shows them (``detail_columns``): the text as
+    the SIS holds it, without the quote the CSV puts before a would-be formula (``csv_cells``)."""
+    with (folder / f"{name}.csv").open("r", newline="") as handle:  # a CR in a field is the SIS's
         frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    shown = page_table(frame.head(ROWS_SHOWN))
+    shown = page_table(restore_frame(frame.head(ROWS_SHOWN)))
     return DetailTable(
         name=name,
         title=DETAIL_TABLES.get(name, name),
