@@ -122,6 +122,13 @@ def test_p3_auto_direction_follows_the_current_method() -> None:
             "found time in 15:00, time out 08:00",
         ),
         (items_with(1, period_id=99), "points at period id 99, which does not exist"),
+        (
+            items_with(2, period_id=99),
+            (
+                "P5 failed for school 100: the item id 2 of the bell schedule 'Regular' (id 1, first used on 2025-09-01) "
+                "points at period id 99, which does not exist."
+            ),
+        ),
     ],
 )
 def test_p5_every_bell_schedule_in_use_has_one_sound_bridge_period(items, expected) -> None:

@@ -158,6 +158,20 @@ REFUSED_BY_THE_RUN = {
         starts="P5 failed for school 100",
         words=("the bridge period of the bell schedule 'Regular'", "points at period id 999999, which does not exist"),
     ),
+    # Issue 30: a period of the bell schedule other than its bridge period, deleted. Period 6 is
+    # an item of Regular only (and of Assembly, which no day uses); under all_periods D2 targets it.
+    "P5 period of the bell schedule that does not exist": data(
+        "DELETE FROM {sis}.period WHERE schoolid = 100 AND year_id = 35 AND name = 'Period 6'",
+        starts="P5 failed for school 100",
+        words=(
+            "P5 failed for school 100: the item id ",
+            " of the bell schedule 'Regular' (id ",
+            ", first used on 2025-08-18) points at period id ",
+            ", which does not exist.",
+        ),
+        direction="daily_to_meeting",
+        absent_periods="all_periods",
+    ),
     "P5 in-session day without a bell schedule": data(
         "UPDATE {sis}.calendar_day SET bell_schedule_id = NULL WHERE schoolid = 100 AND date_value = '2025-09-03'",
         starts="P5 failed for school 100",

@@ -33,6 +33,8 @@ from attendance_bridge.domain.school_days import (
     calendar_rows_per_day,
     clock_text,
     in_session_rows,
+    items_without_period,
+    schedule_labels,
 )
 
 # The text a known attendance code without a presence status is judged (and reported) with.
@@ -132,23 +134,18 @@ def calendar_days_frame(checked: PreconditionInput) -> pd.DataFrame:
 
 
 def bell_schedules_frame(checked: PreconditionInput) -> pd.DataFrame:
-    """One row per bell schedule an in-session day of the range uses, with its bridge item(s)."""
+    """One row per bell schedule an in-session day of the range uses, with its bridge item(s) and
+    its other items whose period does not exist (``missing_items``, ``missing_periods``: words)."""
     frames = checked.frames
     days = in_session_rows(frames, checked.school_number, checked.start_date, checked.end_date)
     schedules = bridge_items_in_use(frames, days)
+    others = items_without_period(frames, schedules)
     one_bridge = schedules["bridge_items"] == 1
     times_sound = schedules["time_in"].notna() & schedules["time_out"].notna()
     times_sound &= (schedules["time_in"] < schedules["time_out"]).fillna(False)
-    name = schedules["name"].fillna("(no name)")
     return pd.DataFrame(
         {
-            "label": "the bell schedule '"
-            + name
-            + "' (id "
-            + schedules["bell_schedule_id"].astype("str")
-            + ", first used on "
-            + schedules["first_day"].dt.strftime("%Y-%m-%d")
-            + ")",
+            "label": schedule_labels(schedules),
             "bridge_items": schedules["bridge_items"].to_numpy(),
             # Times and period are judged only where there is exactly one bridge item, so a
             # schedule without one is reported once, for that.
@@ -159,8 +156,12 @@ def bell_schedules_frame(checked: PreconditionInput) -> pd.DataFrame:
             + clock_text(schedules["time_out"], NO_TIME),
             "bridge_period_exists": (schedules["period_id"].isin(frames.period["id"]) | ~one_bridge).to_numpy(),
             "bridge_period_id": schedules["period_id"].astype("Int64").astype("str").to_numpy(),
+            # Every other item too (judged whatever the bridge items are, as D2 reads them all).
+            "item_periods_exist": others["item_periods_exist"].to_numpy(dtype=bool),
+            "missing_items": others["missing_items"].to_numpy(),
+            "missing_periods": others["missing_periods"].to_numpy(),
         }
-    ).astype({"default_times": "str"})
+    ).astype({"default_times": "str", "missing_items": "str", "missing_periods": "str"})
 
 
 # --------------------------------------------------------------------------- P6

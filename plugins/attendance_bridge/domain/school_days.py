@@ -1,7 +1,8 @@
 """The school calendar of a run (SPEC section 5, P5): its in-session days, each day's bridge period, the periods of a day.
 
 One calendar for the rules engine and the Great Expectations gate. ``in_session_rows``,
-``calendar_rows_per_day`` and ``bridge_items_in_use`` compute it; the gate shapes their rows into
+``calendar_rows_per_day``, ``bridge_items_in_use`` and ``items_without_period`` compute it, and
+``schedule_labels`` names a bell schedule in use for both; the gate shapes their rows into
 the frames its P5 suites judge (``checks.preconditions``), and ``in_session_days`` gives the
 engine each day's context, refusing (P5) a calendar the rules cannot read. The gate runs first
 and names every offender; the engine refuses too (docs/decisions.md), with the first one.
@@ -109,12 +110,74 @@ def bridge_items_in_use(frames: SchoolFrames, days: pd.DataFrame) -> pd.DataFram
     )
 
 
+def items_without_period(frames: SchoolFrames, schedules: pd.DataFrame) -> pd.DataFrame:
+    """P5: for every bell schedule of ``schedules`` (``bridge_items_in_use``), its other items whose period does not exist.
+
+    Every item of B(d) names a period that exists, not only the bridge period: under all_periods
+    D2 targets every period of B(d). A bridge item is judged as the bridge period (its
+    ``period_id`` in ``bridge_items_in_use``), so only the others are here. One row per schedule, in the order of
+    ``schedules``: ``item_periods_exist`` (False when one of them points at a missing period) and
+    the words naming them, ``missing_items`` ("the item id 3", "the items id 3 and 4") and
+    ``missing_periods`` ("points at period id 99, which does not exist", "point at period ids 98
+    and 99, which do not exist"), empty for a sound schedule.
+    """
+    items = frames.bell_schedule_items.astype({"bell_schedule_id": "Int64"})
+    missing = items.loc[
+        items["bell_schedule_id"].isin(schedules["bell_schedule_id"])
+        & ~null_as_false(items["daily_attendance_code"] == 1)
+        & ~items["period_id"].isin(frames.period["id"])
+    ].sort_values("id")
+    # A handful of rows at most (only the unsound items), named per schedule.
+    words = pd.DataFrame(
+        [
+            (schedule, *_missing_words(group["id"].tolist(), sorted(set(group["period_id"]))))
+            for schedule, group in missing.groupby("bell_schedule_id")
+        ],
+        columns=["bell_schedule_id", "missing_items", "missing_periods"],
+    ).astype({"bell_schedule_id": "Int64", "missing_items": "str", "missing_periods": "str"})
+    return (
+        schedules.loc[:, ["bell_schedule_id"]]
+        .merge(words, on="bell_schedule_id", how="left", validate="one_to_one")
+        .assign(item_periods_exist=lambda rows: rows["missing_items"].isna())
+        .fillna({"missing_items": "", "missing_periods": ""})
+        .loc[:, ["bell_schedule_id", "item_periods_exist", "missing_items", "missing_periods"]]
+    )
+
+
+def _missing_words(items: list[int], periods: list[int]) -> tuple[str, str]:
+    """Items of one bell schedule that point at missing periods, and those periods, in words."""
+    one_item, one_period = len(items) == 1, len(periods) == 1
+    item_ids, period_ids = _in_words(pd.Series(items, dtype="str")), _in_words(pd.Series(periods, dtype="str"))
+    point_at = f"{'points' if one_item else 'point'} at period id{'' if one_period else 's'} {period_ids}"
+    return (
+        f"the item{'' if one_item else 's'} id {item_ids}",
+        f"{point_at}, which do{'es' if one_period else ''} not exist",
+    )
+
+
+def schedule_labels(schedules: pd.DataFrame) -> pd.Series:
+    """Each bell schedule in use (``bridge_items_in_use``) as a person reads it.
+
+    "the bell schedule 'Regular' (id 301, first used on 2025-08-18)": the gate's label of a row
+    and the engine's words for P5, the same in both.
+    """
+    return (
+        "the bell schedule '"
+        + schedules["name"].fillna("(no name)")
+        + "' (id "
+        + schedules["bell_schedule_id"].astype("str")
+        + ", first used on "
+        + schedules["first_day"].dt.strftime("%Y-%m-%d")
+        + ")"
+    )
+
+
 def in_session_days(frames: SchoolFrames, request: BridgeRequest) -> pd.DataFrame:
     """The day context of every in-session day in range: B(d), L(d), P*(d) and its times.
 
     Refuses (P5) when a day has several calendar rows, no bell schedule or no cycle day, or
     when a bell schedule in use does not have exactly one bridge item with a period and
-    default times in < out.
+    default times in < out, or has another item whose period does not exist.
     """
     school = request.school_number
     days = in_session_rows(frames, school, request.start_date, request.end_date)
@@ -171,6 +234,14 @@ def _bridge_periods(frames: SchoolFrames, school: int, days: pd.DataFrame) -> pd
         raise PreconditionFailed(
             "P5", school, f"the bridge period of {_schedule(row)} (period id {row['period_id']}) does not exist"
         )
+    # Every other item of B(d) too: D2 would build a Meeting record for its period (issue 30).
+    # In the gate's words, so the refusal reads the same whichever of the two stops the run.
+    others = items_without_period(frames, bridges)
+    unsound = ~others["item_periods_exist"].to_numpy(dtype=bool)
+    if unsound.any():
+        row = others.loc[unsound].iloc[0]
+        label = schedule_labels(bridges.loc[unsound]).iloc[0]
+        raise PreconditionFailed("P5", school, f"{row['missing_items']} of {label} {row['missing_periods']}")
     times_in, times_out = bridges["time_in"], bridges["time_out"]
     bad_times = bridges.loc[times_in.isna() | times_out.isna() | (times_in >= times_out).fillna(True)]
     if not bad_times.empty:

@@ -9,7 +9,20 @@ from attendance_bridge.domain.request import BridgeRequest
 from attendance_bridge.domain.rules import bridge_records
 from attendance_bridge.errors import PreconditionFailed
 
-from tests.support.tiny_school import EXCUSED, HR, MON, THU, TUE, WED_HOLIDAY, daily, meeting, request, school, tables
+from tests.support.tiny_school import (
+    EXCUSED,
+    HR,
+    MON,
+    P1,
+    THU,
+    TUE,
+    WED_HOLIDAY,
+    daily,
+    meeting,
+    request,
+    school,
+    tables,
+)
 
 BOTH = ("meeting_to_daily", "daily_to_meeting")
 
@@ -53,6 +66,50 @@ def test_p5_bell_schedule_in_use_needs_exactly_one_sound_bridge(
     with pytest.raises(PreconditionFailed, match=expected) as refused:
         bridge_records(frames, request(direction))
     assert (refused.value.rule, refused.value.school_number) == ("P5", 100)
+
+
+def periods_without(*period_ids: int) -> pd.DataFrame:
+    """The tiny school's periods with some deleted."""
+    periods = tables()["period"]
+    return periods.loc[~periods["id"].isin(period_ids)]
+
+
+def items_pointing_at(periods: dict[int, int]) -> pd.DataFrame:
+    """The tiny school's bell schedule items, some pointing at other period ids ({item id: period id})."""
+    items = tables()["bell_schedule_items"]
+    return items.assign(period_id=items["id"].map(periods).fillna(items["period_id"]).astype("int64"))
+
+
+@pytest.mark.parametrize("direction", BOTH)
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (
+            # P1 is an item of Regular (item 2) and of Early Release (item 4), the bridge period of neither.
+            {"period": periods_without(P1)},
+            (
+                "the item id 2 of the bell schedule 'Regular' (id 1, first used on 2025-09-01) points at period id 11, "
+                "which does not exist"
+            ),
+        ),
+        (
+            {"bell_schedule_items": items_pointing_at({2: 98, 3: 99})},
+            (
+                "the items id 2 and 3 of the bell schedule 'Regular' (id 1, first used on 2025-09-01) point at period "
+                "ids 98 and 99, which do not exist"
+            ),
+        ),
+    ],
+    ids=["deleted-period", "two-items"],
+)
+def test_p5_every_item_of_a_bell_schedule_in_use_names_a_period_that_exists(direction, changed, expected) -> None:
+    # Issue 30: a deleted period other than the bridge period was read as "no such period that
+    # day", so the run went on without a word. The engine refuses in the gate's words.
+    frames = school(daily(1, 1, MON, EXCUSED), **changed)
+    with pytest.raises(PreconditionFailed) as refused:
+        bridge_records(frames, request(direction))
+    assert (refused.value.rule, refused.value.school_number) == ("P5", 100)
+    assert str(refused.value) == f"P5 failed for school 100: {expected}"
 
 
 def test_p5_unused_bell_schedule_without_bridge_does_not_matter() -> None:
