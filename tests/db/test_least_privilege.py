@@ -107,13 +107,13 @@ def test_the_sync_and_the_rollback_run_as_the_pipeline_role(
     state, synced = run_sync(sync_dag, school_number=100, year=35)
     assert state == "success", synced["message"]
     assert synced["counts"]["inserted"] > 0 and synced["counts"]["inserted_attendance_time"] > 0
-    # The migrations' tables belong to the owner role; the run's snapshot tables to the pipeline
-    # role that made them (not to the login user).
+    # The migrations' tables and the run's snapshot tables belong to the owner role, whose backup
+    # function made them (migration 0008): the login can neither drop nor change them.
     owners = sandbox.q(
         "SELECT tablename ~ '^backup_[0-9]+_', tableowner FROM pg_tables WHERE schemaname = %(s)s GROUP BY 1, 2",
         s=sandbox.pipeline_schema,
     )
-    assert sorted(owners) == [(False, pipeline_login.owner), (True, pipeline_login.role)]
+    assert sorted(owners) == [(False, pipeline_login.owner), (True, pipeline_login.owner)]
 
     # The report shows students by student number: the role reads those two columns of students.
     from tests.reporting.test_report_pages import Page, assert_student_numbers_match, run_folder
@@ -178,10 +178,36 @@ FORBIDDEN = {
     ),
     "rewrite the load log": "UPDATE {pipeline}.load_log SET counts = '{{}}'",
     "replace the rollback function": (
-        "CREATE OR REPLACE FUNCTION {pipeline}.roll_back_run_rows(text, text, text, boolean) RETURNS TABLE "
-        "(deleted_attendance bigint, deleted_attendance_time bigint) LANGUAGE sql AS 'SELECT 0::bigint, 0::bigint'"
+        "CREATE OR REPLACE FUNCTION {pipeline}.roll_back_run_rows(text, text, text, boolean, text) RETURNS TABLE "
+        "(deleted_attendance bigint, deleted_attendance_time bigint, rolled_back_at timestamptz) "
+        "LANGUAGE sql AS 'SELECT 0::bigint, 0::bigint, now()'"
     ),
     "call the lineage check itself": "SELECT {pipeline}.check_new_lineage_rows()",
+    # Issue 30: the login writes the SIS, the lineage, the backups and rollback marks only through
+    # the owner's functions, and makes nothing in the pipeline schema.
+    "insert an attendance record itself": (
+        "INSERT INTO {sis}.attendance (studentid, schoolid, yearid, att_date, att_mode_code) "
+        "VALUES (1, 100, 35, '2025-09-02', 'ATT_ModeDaily')"
+    ),
+    "insert an attendance time itself": "INSERT INTO {sis}.attendance_time (attendanceid) VALUES (1)",
+    "delete rows without marking the run": "SELECT * FROM {pipeline}.delete_run_rows('attendance_bridge_sync', 'x', 'y', true)",
+    "record a run as rolled back": (
+        "INSERT INTO {pipeline}.run_log (dag_id, run_id, status) VALUES ('attendance_bridge_sync', 'x', 'rolled_back')"
+    ),
+    "delete a backup manifest": "DELETE FROM {pipeline}.backup",
+    "change a backup manifest": "UPDATE {pipeline}.backup SET checksum = 'x'",
+    "write a backup manifest": (
+        "INSERT INTO {pipeline}.backup (dag_id, run_id, sis_schema, school_number, start_date, end_date, "
+        "attendance_rows, attendance_time_rows, checksum, taken_at, verified_at) VALUES ('attendance_bridge_sync', "
+        "'x', '{sis_name}', 100, '2025-09-01', '2025-09-30', 0, 0, 'x', now(), now())"
+    ),
+    "create a table in the pipeline schema": "CREATE TABLE {pipeline}.rogue (i int)",
+    "create a function in the pipeline schema": (
+        "CREATE FUNCTION {pipeline}.rogue() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+    ),
+    "put a trigger on the lineage": (
+        "CREATE TRIGGER rogue AFTER UPDATE ON {pipeline}.lineage EXECUTE FUNCTION suppress_redundant_updates_trigger()"
+    ),
 }  # fmt: skip
 
 
@@ -212,23 +238,32 @@ def test_the_pipeline_role_can_do_nothing_else(sandbox, pipeline_login: Pipeline
 
 
 def test_the_pipeline_role_has_what_the_load_needs(sandbox, pipeline_login: PipelineLogin) -> None:
+    pipeline = sql.Identifier(sandbox.pipeline_schema)
     with login_connection(pipeline_login, autocommit=False) as conn:
-        schema = sql.Identifier(sandbox.schema)
-        # The load's table lock needs more than INSERT (PostgreSQL asks for UPDATE, DELETE or TRUNCATE):
+        # The load's table lock needs more than reading (PostgreSQL asks for UPDATE, DELETE or TRUNCATE):
         # the login takes it through the owner's function.
-        conn.execute(
-            sql.SQL("SELECT {}.lock_sis_tables(%s, false)").format(sql.Identifier(sandbox.pipeline_schema)),
-            [sandbox.schema],
-        )
+        conn.execute(sql.SQL("SELECT {}.lock_sis_tables(%s, false)").format(pipeline), [sandbox.schema])
         conn.execute("CREATE TEMPORARY TABLE scratch (i int) ON COMMIT DROP")
         conn.execute("ANALYZE pg_temp.scratch")
-        new_id = conn.execute(
+        # Its inserts and their lineage go through the owner's function (nothing to insert here).
+        counts = conn.execute(
             sql.SQL(
-                "INSERT INTO {}.attendance (studentid, schoolid, yearid, att_date, att_mode_code) "
-                "VALUES (1, 100, 35, '2025-09-02', 'ATT_ModeDaily') RETURNING id"
-            ).format(schema)
-        ).fetchone()[0]
-        assert new_id > 0
+                "SELECT * FROM {}.insert_run_records(%s, 'attendance_bridge_sync', 'x', 100, 'ATT_ModeDaily', "
+                "ARRAY[]::{}.new_record[])"
+            ).format(pipeline, pipeline),
+            [sandbox.schema],
+        ).fetchone()
+        assert counts == (0, 0, 0, 0, 0)
+        conn.rollback()
+        # Its backup too, in a REPEATABLE READ transaction.
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        backup_id, source, copied = conn.execute(
+            sql.SQL(
+                "SELECT * FROM {}.take_backup(%s, 'attendance_bridge_sync', 'x', 100, '2025-09-01', '2025-09-05')"
+            ).format(pipeline),
+            [sandbox.schema],
+        ).fetchone()
+        assert source == copied and source["attendance_rows"] > 0
         conn.rollback()
 
 
@@ -303,7 +338,7 @@ def test_x7_a_forged_lineage_row_cannot_drive_a_rollback(sandbox, sync_dag, roll
                 [teacher_record, synced["run_id"], synced["run_id"]],
             )
         # 2. Add a lineage row of the run naming the teacher's record, as a load would write it.
-        with pytest.raises(errors.InsufficientPrivilege, match="lineage row"):
+        with pytest.raises(errors.InsufficientPrivilege, match="lineage"):
             conn.execute(
                 sql.SQL(
                     "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
@@ -357,10 +392,13 @@ def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
         conn.commit()
         for schema_name in (temp_schema, "pg_temp", sandbox.pipeline_schema):
             attempts = {
-                "lineage": sql.SQL(
-                    "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
-                    "attendance_id, source_attendance_id, row_md5, row_ctid) "
-                    "VALUES ('attendance_bridge_sync', 'forged', 100, %s, 'attendance', 1, 1, 1, 'x', '(0,1)')"
+                "insert": sql.SQL(
+                    "SELECT * FROM {}.insert_run_records(%s, 'attendance_bridge_sync', 'forged', 100, "
+                    "'ATT_ModeDaily', ARRAY[]::{}.new_record[])"
+                ).format(pipeline, pipeline),
+                "backup": sql.SQL(
+                    "SELECT * FROM {}.take_backup(%s, 'attendance_bridge_sync', 'forged', 100, '2025-09-01', "
+                    "'2025-09-05')"
                 ).format(pipeline),
                 "lock": sql.SQL("SELECT {}.lock_sis_tables(%s, true)").format(pipeline),
             }
@@ -368,10 +406,14 @@ def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
                 with pytest.raises(errors.InsufficientPrivilege, match="X7"):
                     conn.execute(statement, [schema_name])
                 conn.rollback()
-        # Tables of its own in the pipeline schema (CREATE there is for its snapshot tables).
-        conn.execute(sql.SQL("CREATE TABLE {}.attendance (id bigint, schoolid bigint)").format(pipeline))
-        conn.execute(sql.SQL("CREATE TABLE {}.attendance_time (id bigint, attendanceid bigint)").format(pipeline))
-        conn.commit()
+    # Tables of the pipeline role's in the pipeline schema (an earlier version let it create there).
+    for table, columns in (("attendance", "id bigint, schoolid bigint"), ("attendance_time", "id bigint, attendanceid bigint")):
+        sandbox.q(f"CREATE TABLE {{pipeline}}.{table} ({columns})")
+        sandbox.conn.execute(
+            sql.SQL("ALTER TABLE {}.{} OWNER TO {}").format(
+                pipeline, sql.Identifier(table), sql.Identifier(pipeline_login.role)
+            )
+        )
     # A lineage row naming them can only have come from an older version (or an administrator): the
     # rollback function refuses their schema even when told to accept older rows.
     sandbox.q("ALTER TABLE {pipeline}.lineage DISABLE TRIGGER check_new_lineage_rows")
@@ -382,13 +424,18 @@ def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
         s=sandbox.pipeline_schema,
     )
     sandbox.q("ALTER TABLE {pipeline}.lineage ENABLE TRIGGER check_new_lineage_rows")
+    sandbox.q(
+        "INSERT INTO {pipeline}.run_log (dag_id, run_id, school_number, status) "
+        "VALUES ('attendance_bridge_sync', 'planted', 100, 'succeeded')"
+    )
     with login_connection(pipeline_login) as conn, pytest.raises(errors.InsufficientPrivilege, match="X7"):
         conn.execute(
-            sql.SQL("SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', 'planted', 'x', true)").format(
-                pipeline
-            )
+            sql.SQL(
+                "SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', 'planted', 'x', true, 'someone')"
+            ).format(pipeline)
         )
     sandbox.q("DELETE FROM {pipeline}.lineage WHERE run_id = 'planted'")
+    sandbox.q("DELETE FROM {pipeline}.run_log WHERE run_id = 'planted'")
     assert snapshot(sandbox) == before
     assert sandbox.q("SELECT count(*), md5(string_agg(l::text, '|' ORDER BY l::text)) FROM {pipeline}.lineage l") == (
         lineage_before
@@ -396,11 +443,20 @@ def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
 
 
 def test_x7_a_made_up_fingerprint_or_column_list_is_refused(sandbox, sync_dag, pipeline_login: PipelineLogin) -> None:
-    """Lineage and load log rows must say what the database says: the row's md5 and the tables' columns."""
+    """Lineage and load log rows must say what the database says: the row's md5 and the tables' columns.
+
+    Even granted INSERT on attendance and on the lineage (a district's extra grant), the login
+    cannot write a lineage row of its own: only the owner's load function writes the lineage.
+    """
     schema, pipeline = sql.Identifier(sandbox.schema), sql.Identifier(sandbox.pipeline_schema)
+    sandbox.conn.execute(
+        sql.SQL("GRANT INSERT ON {}.attendance, {}.lineage TO {}").format(
+            schema, pipeline, sql.Identifier(pipeline_login.role)
+        )
+    )
     with login_connection(pipeline_login, autocommit=False) as conn:
         # The login's own new row, with a fingerprint over its id only (which a later change would not alter).
-        with pytest.raises(errors.InsufficientPrivilege, match="lineage row"):
+        with pytest.raises(errors.InsufficientPrivilege, match="only the pipeline schema's own functions"):
             conn.execute(
                 sql.SQL(
                     "WITH new_row AS (INSERT INTO {}.attendance AS a (studentid, schoolid, yearid, att_date, "
@@ -424,25 +480,97 @@ def test_x7_a_made_up_fingerprint_or_column_list_is_refused(sandbox, sync_dag, p
         conn.rollback()
 
 
-def test_the_setup_never_hands_the_owner_what_the_login_made(
-    sandbox, sis_server: SisConnection, pipeline_login: PipelineLogin
+def test_x7_a_login_that_may_update_attendance_through_another_role_cannot_point_a_rollback_at_a_teachers_record(
+    sandbox, sync_dag, rollback_dag, pipeline_login: PipelineLogin
 ) -> None:
-    """A function the login creates in its schema stays the login's after the setup runs again (sis-grants does, each start)."""
-    pipeline = sql.Identifier(sandbox.pipeline_schema)
-    with login_connection(pipeline_login) as conn:
-        conn.execute(
-            sql.SQL("CREATE FUNCTION {}.delete_any(bigint) RETURNS void LANGUAGE sql SECURITY DEFINER AS {}").format(
-                pipeline, sql.Literal(f"DELETE FROM {sandbox.schema}.attendance WHERE id = $1")
-            )
-        )
-    output = run_setup(sis_server, sandbox, pipeline_login)
+    """Issue 30, attack 1: a district grants the login a role that may UPDATE attendance (and, say, write the lineage).
 
-    [(owner,)] = sandbox.q(
-        "SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = %(s)s AND p.proname = 'delete_any'",
-        s=sandbox.pipeline_schema,
-    )
-    assert owner == pipeline_login.role
-    assert "delete_any(bigint)" in output  # reported for an administrator to look at
-    with login_connection(pipeline_login) as conn, pytest.raises(errors.InsufficientPrivilege):
-        conn.execute(sql.SQL("SELECT {}.delete_any(1)").format(pipeline))
+    The login's no-op UPDATE gives a teacher's record its transaction's xmin; under migration 0007
+    a lineage row naming it was then accepted, and the rollback deleted the teacher's record. Now
+    the lineage is written by the owner's load function only, and the rollback marks the run
+    itself: called directly, it leaves the run log saying what it did. Snapshots and manifests
+    belong to the owner and stay whatever the login tries.
+    """
+    before = snapshot(sandbox)
+    state, synced = run_sync(sync_dag, school_number=100, year=35)
+    assert state == "success", synced["message"]
+    pipeline, schema = sql.Identifier(sandbox.pipeline_schema), sql.Identifier(sandbox.schema)
+    extra = sql.Identifier(f"ab_extra_{uuid.uuid4().hex[:10]}")
+    sandbox.conn.execute(sql.SQL("CREATE ROLE {}").format(extra))
+    try:
+        sandbox.conn.execute(
+            sql.SQL(
+                "GRANT UPDATE ON {}.attendance TO {role}; GRANT INSERT, UPDATE, DELETE, TRUNCATE ON {}.lineage, "
+                "{}.backup TO {role}; GRANT UPDATE ON {}.run_log TO {role}; GRANT {role} TO {}"
+            ).format(schema, pipeline, pipeline, pipeline, sql.Identifier(pipeline_login.login), role=extra)
+        )
+        [(teacher_record,)] = sandbox.q(
+            "SELECT min(a.id) FROM {sis}.attendance a WHERE a.schoolid = 100 AND a.att_mode_code = 'ATT_ModeDaily' "
+            "AND NOT EXISTS (SELECT 1 FROM {pipeline}.lineage l WHERE l.row_id = a.id AND l.table_name = 'attendance')"
+        )
+        [(snapshot_table, manifests)] = sandbox.q(
+            "SELECT min(attendance_table), count(*) FROM {pipeline}.backup WHERE run_id = %(r)s", r=synced["run_id"]
+        )
+        with login_connection(pipeline_login, autocommit=False) as conn:
+            conn.execute("SET ROLE NONE")  # the login itself, with the extra role's privileges
+            conn.execute(
+                sql.SQL("UPDATE {}.attendance SET att_comment = att_comment WHERE id = %s").format(schema),
+                [teacher_record],
+            )
+            with pytest.raises(errors.InsufficientPrivilege, match="only the pipeline schema's own functions"):
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.lineage (dag_id, run_id, school_number, sis_schema, table_name, row_id, "
+                        "attendance_id, source_attendance_id, studentid, att_date, row_md5, row_ctid) "
+                        "SELECT 'attendance_bridge_sync', %s, 100, %s, 'attendance', a.id, a.id, "
+                        "a.parent_attendanceid, a.studentid, a.att_date, md5(a::text), a.ctid "
+                        "FROM {}.attendance a WHERE a.id = %s"
+                    ).format(pipeline, schema),
+                    [synced["run_id"], sandbox.schema, teacher_record],
+                )
+            conn.rollback()
+            conn.execute("SET ROLE NONE")
+            refused = {
+                "mark the run rolled back": sql.SQL(
+                    "UPDATE {}.run_log SET status = 'rolled_back', rolled_back_at = now() WHERE run_id = %s"
+                ).format(pipeline),
+                "delete its manifest": sql.SQL("DELETE FROM {}.backup WHERE run_id = %s").format(pipeline),
+                "change its manifest": sql.SQL("UPDATE {}.backup SET checksum = 'x' WHERE run_id = %s").format(
+                    pipeline
+                ),
+                "empty the manifests": sql.SQL("TRUNCATE {}.backup").format(pipeline),
+                "drop its snapshot": sql.SQL("DROP TABLE {}.{}").format(pipeline, sql.Identifier(snapshot_table)),
+                "empty its snapshot": sql.SQL("TRUNCATE {}.{}").format(pipeline, sql.Identifier(snapshot_table)),
+            }
+            for what, statement in refused.items():
+                with pytest.raises(errors.InsufficientPrivilege):
+                    conn.execute(statement, [synced["run_id"]] if "%s" in statement.as_string(conn) else None)
+                conn.rollback()
+                conn.execute("SET ROLE NONE")
+            # The rollback function called directly, outside the DAG: it deletes exactly the run's rows
+            # and says so in the run log, in the same transaction.
+            deleted_attendance, deleted_time, rolled_back_at = conn.execute(
+                sql.SQL("SELECT * FROM {}.roll_back_run_rows('attendance_bridge_sync', %s, 'by hand', false, 'x')")
+                .format(pipeline),
+                [synced["run_id"]],
+            ).fetchone()  # fmt: skip
+            conn.commit()
+        assert (deleted_attendance, deleted_time) == (
+            synced["counts"]["inserted"], synced["counts"]["inserted_attendance_time"]
+        )  # fmt: skip
+        assert sandbox.q(
+            "SELECT status, rollback_run_id, rolled_back_at FROM {pipeline}.run_log WHERE run_id = %(r)s",
+            r=synced["run_id"],
+        ) == [("rolled_back", "by hand", rolled_back_at)]
+        assert sandbox.q(
+            "SELECT count(*), min(attendance_table) FROM {pipeline}.backup WHERE run_id = %(r)s", r=synced["run_id"]
+        ) == [(manifests, snapshot_table)]
+        assert sandbox.q("SELECT count(*) FROM {pipeline}." + snapshot_table)[0][0] > 0
+        assert snapshot(sandbox) == before  # the teacher's record among everything else, untouched
+
+        state, again = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
+        assert state == "success", again["message"]
+        assert again["outcome"] == "already_rolled_back"
+    finally:
+        sandbox.conn.execute(sql.SQL("DROP OWNED BY {} CASCADE").format(extra))
+        sandbox.conn.execute(sql.SQL("DROP ROLE {}").format(extra))

@@ -1,11 +1,11 @@
--- X1, X2, X7: insert the records whose source record is still as the run read it and whose key
--- has no attendance row yet (a Daily record: any Daily record of the student that day; a Meeting
--- record: the same enrolment and period), and in the same statement, from what RETURNING gives
--- back, one lineage row per inserted row (its source record, student, day, the md5 of the whole
--- row's text as inserted, which a rollback compares before it deletes, and where the row is, by
--- which the lineage's own check sees that this transaction inserted it) and the new Daily
--- records with their keys, which get their attendance_time rows next (M3). The SIS table is not
--- read a second time. No ON CONFLICT: the SIS has no unique constraints to conflict on.
+-- X1, X2, X7, M3: insert the records whose source record is still as the run read it and whose
+-- key has no attendance row yet (a Daily record: any Daily record of the student that day; a
+-- Meeting record: the same enrolment and period), each new Daily record with its attendance_time
+-- row, and a lineage row for every row inserted (its source record, student, day, and the md5 of
+-- the whole row's text as inserted, which a rollback compares before it deletes). The inserts and
+-- the lineage are written by the pipeline schema's function insert_run_records (migration 0008),
+-- from its own INSERTs' RETURNING: the login chooses the records, never what the lineage names.
+-- No ON CONFLICT: the SIS has no unique constraints to conflict on.
 -- Returns the counts, which the caller checks: every record is counted once, as the run's own
 -- (bridge_own_records: an earlier try inserted it), left out (its source changed), existing,
 -- inserted, or declined by the database (to_insert - inserted: a trigger or rule on attendance
@@ -35,44 +35,28 @@ WITH to_insert AS MATERIALIZED (
           AND (t.att_mode_code = %(mode_daily)s OR (a.ccid = t.ccid AND a.periodid = t.periodid))
       )
 ),
-inserted AS (
-    INSERT INTO {sis_schema}.attendance AS new_row (
-        studentid, schoolid, yearid, att_date, calendar_dayid, attendance_codeid, att_mode_code,
-        ccid, periodid, parent_attendanceid
+loaded AS (
+    -- The inserts and their lineage are the pipeline schema owner's function's (migration 0008):
+    -- the login writes neither, so a lineage row can only name a row that function inserted.
+    SELECT *
+    FROM {pipeline_schema}.insert_run_records(
+        %(sis_schema_name)s, %(dag_id)s, %(run_id)s, %(school_number)s, %(mode_daily)s,
+        ARRAY(
+            SELECT ROW(
+                t.row_number, t.studentid, t.schoolid, t.yearid, t.att_date, t.calendar_dayid, t.attendance_codeid,
+                t.att_mode_code, t.ccid, t.periodid, t.parent_attendanceid, t.time_in, t.time_out, t.total_minutes
+            )::{pipeline_schema}.new_record
+            FROM to_insert AS t
+            ORDER BY t.row_number
+        )
     )
-    SELECT
-        t.studentid, t.schoolid, t.yearid, t.att_date, t.calendar_dayid, t.attendance_codeid, t.att_mode_code,
-        t.ccid, t.periodid, t.parent_attendanceid
-    FROM to_insert AS t
-    -- Ids follow the records' order (day, student, period), which helps a person reading them.
-    ORDER BY t.row_number
-    RETURNING id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid, md5(new_row::text) AS row_md5,
-        new_row.ctid AS row_ctid
-),
-new_daily AS (
-    INSERT INTO pg_temp.bridge_inserted (
-        attendance_id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
-    )
-    SELECT id, studentid, att_date, att_mode_code, ccid, periodid, parent_attendanceid
-    FROM inserted
-    WHERE att_mode_code = %(mode_daily)s
-    RETURNING attendance_id
-),
-lineage AS (
-    -- The lineage's row order carries no meaning, so it is not sorted.
-    INSERT INTO {pipeline_schema}.lineage (
-        dag_id, run_id, school_number, sis_schema, table_name, row_id, attendance_id, source_attendance_id,
-        studentid, att_date, row_md5, row_ctid
-    )
-    SELECT %(dag_id)s, %(run_id)s, %(school_number)s, %(sis_schema_name)s, 'attendance', id,
-        id, parent_attendanceid, studentid, att_date, row_md5, row_ctid
-    FROM inserted
-    RETURNING row_id
 )
 SELECT
-    (SELECT count(*) FROM inserted) AS inserted_attendance,
-    (SELECT count(*) FROM new_daily) AS inserted_daily,
-    (SELECT count(*) FROM lineage) AS attendance_lineage,
+    l.inserted_attendance,
+    l.inserted_daily,
+    l.attendance_lineage,
+    l.inserted_attendance_time,
+    l.attendance_time_lineage,
     (SELECT count(*) FROM to_insert) AS to_insert,
     (
         SELECT count(*)
@@ -80,3 +64,4 @@ SELECT
         WHERE EXISTS (SELECT 1 FROM pg_temp.bridge_stale_sources AS x WHERE x.id = t.parent_attendanceid)
           AND NOT EXISTS (SELECT 1 FROM pg_temp.bridge_own_records AS o WHERE o.row_number = t.row_number)
     ) AS skipped_source_changed
+FROM loaded AS l

@@ -1,17 +1,20 @@
--- The pipeline role in its schema: read what migrations applied; open and close its run log rows;
--- append lineage and load log rows, never change or remove them (X7: a trigger also refuses a
--- lineage row its transaction did not earn); keep backup manifests (a retried backup replaces its
--- own, so DELETE there) and make its snapshot tables (CREATE on the schema: it owns what it makes);
--- lock the SIS tables for its inserts, and undo a run, through the owner's functions only.
-GRANT USAGE, CREATE ON SCHEMA {pipeline_schema} TO {role};
+-- The pipeline role in its schema: read what migrations applied; open and close its run log rows
+-- (a trigger keeps the rollback mark to the rollback function); append load log rows, never change
+-- or remove them; read the lineage and the backup manifests, never write them. It creates nothing
+-- here (no CREATE): its inserts with their lineage, its backups and its rollbacks are the owner's
+-- functions' (migration 0008), and so is the lock on the SIS tables for its inserts.
+GRANT USAGE ON SCHEMA {pipeline_schema} TO {role};
 GRANT SELECT ON {pipeline_schema}.schema_migrations TO {role};
 GRANT SELECT, INSERT, UPDATE ON {pipeline_schema}.run_log TO {role};
-GRANT SELECT, INSERT ON {pipeline_schema}.lineage, {pipeline_schema}.load_log TO {role};
-GRANT SELECT, INSERT, DELETE ON
+GRANT SELECT ON {pipeline_schema}.lineage TO {role};
+GRANT SELECT, INSERT ON {pipeline_schema}.load_log TO {role};
+GRANT SELECT ON
     {pipeline_schema}.backup, {pipeline_schema}.backup_attendance, {pipeline_schema}.backup_attendance_time
 TO {role};
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA {pipeline_schema} TO {role};
 GRANT EXECUTE ON FUNCTION
     {pipeline_schema}.lock_sis_tables(text, boolean),
-    {pipeline_schema}.roll_back_run_rows(text, text, text, boolean)
+    {pipeline_schema}.insert_run_records(text, text, text, bigint, text, {pipeline_schema}.new_record[]),
+    {pipeline_schema}.take_backup(text, text, text, bigint, date, date),
+    {pipeline_schema}.held_backup(text, text),
+    {pipeline_schema}.roll_back_run_rows(text, text, text, boolean, text)
 TO {role}

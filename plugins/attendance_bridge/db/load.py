@@ -4,9 +4,10 @@ One transaction (X4) holds the school's advisory lock (X5), checks the run's ver
 (X6), copies the records and their source records into temporary tables with COPY, leaves out
 every record whose source record was deleted or changed since the run read it (X7: a rollback
 or a clerk's correction while the run was in flight; they are counted and listed, never built),
-inserts those whose key has no attendance row yet (X1, X2) with one INSERT ... SELECT that also
-writes a lineage row for every row inserted (X7), gives each new Daily record its
-attendance_time row (M3), with its lineage row, and records what it did in the load log. After
+has the pipeline schema's function ``insert_run_records`` insert those whose key has no attendance
+row yet (X1, X2), each new Daily record with its attendance_time row (M3), and a lineage row for
+every row it inserted (X7: the login writes no lineage itself, migration 0008), and records what
+it did in the load log. After
 the commit it refreshes the statistics of the tables it grew (``statistics``). It never updates
 or deletes a SIS row and never relies on a unique constraint (none exists in real systems), so it
 does not use ON CONFLICT; it is correct with or without one.
@@ -174,16 +175,9 @@ def load_records(
                     parameters,
                 )
                 counts["own_records"] = own.rowcount
-            conn.execute(load_sql("load/create_bridge_inserted"))
             counts |= fetch_one(
                 conn,
                 statement("load/insert_attendance", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
-                parameters,
-            )
-            conn.execute(load_sql("load/analyze_bridge_inserted"))
-            counts |= fetch_one(
-                conn,
-                statement("load/insert_attendance_time", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
                 parameters,
             )
             _check_counts(counts, school_number)

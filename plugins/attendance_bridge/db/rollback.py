@@ -20,7 +20,6 @@ import time
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from attendance_bridge.catalog import LOADING_DAG_IDS
 from attendance_bridge.db.backup import require_own_transaction
@@ -211,6 +210,7 @@ def roll_back_run(
         check = check_rows(conn, pipeline_schema, run)
         if check.problems:
             raise rows_refusal(run, check)
+        # The function deletes the rows and marks the run rolled back in run_log (migration 0008).
         counts = fetch_one(
             conn,
             statement("rollback/delete_run_rows", pipeline_schema=pipeline_schema),
@@ -219,6 +219,7 @@ def roll_back_run(
                 "run_id": run.run_id,
                 "rollback_run_id": rollback_run_id,
                 "allow_rows_from_older_versions": allow_rows_from_older_versions,
+                "rolled_back_by": rolled_back_by,
             },
         )
         deleted = {"attendance": counts["deleted_attendance"], "attendance_time": counts["deleted_attendance_time"]}
@@ -226,24 +227,13 @@ def roll_back_run(
             # The function checks the counts against the lineage itself; this only catches a run whose
             # lineage grew between find_sync_run and the delete, which the school's lock rules out.
             raise RuntimeError(f"the rollback of run {run.run_id} deleted {deleted} but planned {run.rows}")
-        marked = fetch_one(
-            conn,
-            statement("rollback/update_run_log_rolled_back", pipeline_schema=pipeline_schema),
-            {
-                "dag_id": run.dag_id,
-                "run_id": run.run_id,
-                "rolled_back_by": rolled_back_by,
-                "rollback_run_id": rollback_run_id,
-                "rollback_counts": Jsonb(deleted),
-            },
-        )
     return RollbackResult(
         outcome="rolled_back",
         sync_run_id=run.run_id,
         school_number=school_number,
         sis_schema=run.sis_schema,
         deleted=deleted,
-        rolled_back_at=marked["rolled_back_at"],
+        rolled_back_at=counts["rolled_back_at"],
         rolled_back_by=rolled_back_by,
         rollback_run_id=rollback_run_id,
         seconds=round(time.perf_counter() - started, 3),
