@@ -257,9 +257,9 @@ def test_the_pipeline_role_has_what_the_load_needs(sandbox, pipeline_login: Pipe
         conn.rollback()
         # Its backup too, in a REPEATABLE READ transaction.
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        backup_id, source, copied = conn.execute(
+        source, copied = conn.execute(
             sql.SQL(
-                "SELECT * FROM {}.take_backup(%s, 'attendance_bridge_sync', 'x', 100, '2025-09-01', '2025-09-05')"
+                "SELECT source, copied FROM {}.take_backup(%s, 'attendance_bridge_sync', 'x', 100, '2025-09-01', '2025-09-05')"
             ).format(pipeline),
             [sandbox.schema],
         ).fetchone()

@@ -1,10 +1,11 @@
 """The database administrator's setup: the pipeline's roles, their privileges, and its schema migrated by its owner.
 
-X7 is guaranteed by the database, not only by the code (docs/safety.md): the pipeline logs in as
-a user that can read the SIS, insert attendance and append lineage, and nothing that changes or
-removes a row; the pipeline schema and its functions belong to an owner role nobody logs in as;
-the rollback deletes through the owner's function ``roll_back_run_rows``, which deletes only rows
-a run's own load inserted. Run it as a superuser (or a role that owns the SIS tables, may create
+X6 and X7 are guaranteed by the database, not only by the code (docs/safety.md): the pipeline
+logs in as a user that can read the SIS and write its run log, and writes no SIS row, lineage,
+backup or rollback mark itself; the pipeline schema and its functions belong to an owner role
+nobody logs in as, whose functions insert a run's rows with their lineage
+(``insert_run_records``), take its backup (``take_backup``) and delete only rows a run's own load
+inserted while marking it rolled back (``roll_back_run_rows``). Run it as a superuser (or a role that owns the SIS tables, may create
 roles, and may act as the roles it hands objects to), after a SIS upgrade and after every upgrade
 of attendance-bridge: it is idempotent and leaves exactly these privileges.
 The command is ``python -m attendance_bridge.database_setup`` (README, "District deployment").
