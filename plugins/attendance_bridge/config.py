@@ -94,7 +94,7 @@ def whole_number(name: str, default: int) -> int:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # int() would also read full-width digits ("３") as 3
         raise ValueError(f"{name} must be a whole number of 0 or more, not {text!r}")
     return int(text)
 

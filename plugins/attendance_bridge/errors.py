@@ -73,6 +73,11 @@ class StagedByAnotherRun(Refusal, ValueError):
         super().__init__(f"X7 failed for school {school_number}: {detail}; nothing was loaded")
 
 
+class SisTablesUnusable(Refusal, ValueError):
+    """The SIS schema, one of its tables or a column of the tables the load adds to is not as the bridge needs it
+    (``db.sis_tables.check_sis_tables`` says which, and what to do); nothing was read or changed."""
+
+
 class UnservableRunId(Refusal, ValueError):
     """A run id the project cannot serve (``domain.run_names.unservable_run_id`` says why, and what to do)."""
 

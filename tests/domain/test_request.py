@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from attendance_bridge.domain.request import RunParameters, parse_run_parameters, school_year_proposals
+from attendance_bridge.config import RETRIES_ENV, whole_number
+from attendance_bridge.domain.request import (
+    RunParameters,
+    parse_finish_request,
+    parse_run_parameters,
+    school_year_proposals,
+)
+from attendance_bridge.domain.rollback_plan import parse_request
 from attendance_bridge.errors import InvalidParameter, PreconditionFailed
 
 
@@ -134,3 +141,47 @@ def test_the_form_proposes_this_school_year_and_the_one_before(today: date, prop
     assert [parse_run_parameters({"school_number": 100, "year": year}).yearid for year in proposals] == [
         int(year[:4]) - 1990 for year in proposals
     ]
+
+
+@pytest.mark.parametrize("year", ["３５", "٣٥", "２０２５-２０２６", "2025-２０２６", "3５"])
+def test_a_year_in_digits_that_are_not_ascii_is_refused_as_the_other_years_are(year: str) -> None:
+    """Python's int() and \\d read "３５" (full-width) and "٣٥" (Arabic-Indic) as 35 (issue 30)."""
+    with pytest.raises(InvalidParameter) as refused:
+        parse_run_parameters({"school_number": 100, "year": year})
+    assert str(refused.value) == (
+        f"Run parameter 'year': {year!r} is not a school year (asked for school 100); "
+        'write a yearid such as 35 or a school year such as "2025-2026"'
+    )
+
+
+@pytest.mark.parametrize("date_text", ["２０２５-０９-０１", "2025-09-0١"])
+def test_a_date_in_digits_that_are_not_ascii_is_refused(date_text: str) -> None:
+    with pytest.raises(InvalidParameter, match=r"^Run parameter 'start_date': must be a date written as YYYY-MM-DD"):
+        parse_run_parameters({"school_number": 100, "start_date": date_text})
+
+
+@pytest.mark.parametrize("text", ["", "3", " 12 "])
+def test_a_setting_s_whole_number_is_in_ascii_digits(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RETRIES_ENV, text)
+    assert whole_number(RETRIES_ENV, 7) == (int(text) if text.strip() else 7)
+    monkeypatch.setenv(RETRIES_ENV, "３")
+    with pytest.raises(ValueError, match=f"^{RETRIES_ENV} must be a whole number of 0 or more, not '３'$"):
+        whole_number(RETRIES_ENV, 7)
+
+
+def test_a_key_with_a_nul_is_named_with_the_nul_escaped() -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        parse_run_parameters({"school_number": 100, "scool\x00\n": 1})
+    assert str(refused.value).startswith("Run parameter 'scool\\x00\\n': this run does not know the parameter(s) ")
+    assert "\x00" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("parse", "what"), [(parse_finish_request, "finish"), (parse_request, "undo")])
+@pytest.mark.parametrize("run_id", ["manual__2025\x00", "manual\n__2025", "\x1b[31mmanual"])
+def test_a_run_id_with_a_control_character_is_refused_before_it_reaches_the_database(parse, what, run_id) -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        parse({"school_number": 100, "run_id": run_id})
+    assert str(refused.value) == (
+        f"Run parameter 'run_id': {run_id!r} has a control character, so it cannot be the id of the sync run to "
+        f"{what}{', as in its run log row' if what == 'finish' else ''}; copy it again without it"
+    )

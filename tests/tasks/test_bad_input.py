@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from attendance_bridge.config import SIS_SCHEMA_ENV
 
 from tests.support.sync_sandbox import Sandbox, run_report_folder, run_sync, snapshot
 
@@ -243,6 +244,33 @@ REFUSED_BY_THE_RUN = {
         "Run parameter 'year'", f'"{SQL_FRAGMENT}" is not a school year', school_number=100, year=SQL_FRAGMENT
     ),
     "year with a quote": conf("Run parameter 'year'", f'"{QUOTE}" is not a school year', school_number=100, year=QUOTE),
+    # Text PostgreSQL cannot hold (a NUL) or that only looks like a number: refused in words, never sent to the SIS.
+    "unknown key with a NUL": conf(
+        "Run parameter 'scool\\x00'", "does not know the parameter(s) 'scool\\x00'", **GOOD, **{"scool\x00": 1}
+    ),
+    "year with a NUL": conf(
+        "Run parameter 'year'",
+        "'35\\x00' is not a school year (asked for school 100)",
+        school_number=100,
+        year="35\x00",
+    ),
+    "year in full-width digits": conf(
+        "Run parameter 'year'",
+        "'\uff13\uff15' is not a school year (asked for school 100); write a yearid such as 35",
+        school_number=100,
+        year="\uff13\uff15",
+    ),
+    # The SIS as the load needs it: checked in the catalog by check_parameters, before a SIS table is read.
+    "a vendor column the load does not fill": Case(
+        GOOD,
+        "The SIS table attendance has a column that must be filled",
+        ("vendor_flag (NOT NULL, without a default)", "school 100", "give vendor_flag a default"),
+        "check_parameters",
+        (
+            "ALTER TABLE {sis}.attendance ADD COLUMN vendor_flag integer NOT NULL DEFAULT 0",
+            "ALTER TABLE {sis}.attendance ALTER COLUMN vendor_flag DROP DEFAULT",
+        ),
+    ),
 }
 
 # Refused by Airflow before any task runs (the DAG's typed params): parameter -> conf.
@@ -311,6 +339,37 @@ def test_bad_input_fails_the_run_with_a_clear_message_and_changes_nothing(sandbo
     assert snapshot(sandbox) == before
     assert lineage_rows(sandbox) == 0
     assert attendance_table_exists(sandbox)
+
+
+@pytest.mark.parametrize("missing", ["schema", "table"])
+def test_a_sis_schema_or_table_that_is_not_there_is_named_with_the_setting_that_names_it(
+    sandbox, sync_dag, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    before = snapshot(sandbox)
+    if missing == "schema":
+        # A typo in the setting, or a SIS not yet restored into its schema.
+        monkeypatch.setenv(SIS_SCHEMA_ENV, f"{sandbox.schema}_typo")
+        words = (f"the SIS schema '{sandbox.schema}_typo' does not exist in the SIS database", "school 100")
+    else:
+        sandbox.q("ALTER TABLE {sis}.cc RENAME TO cc_renamed")
+        words = (f"the SIS schema '{sandbox.schema}' has no table cc (asked for school 100)",)
+    try:
+        state, report = run_sync(sync_dag, **GOOD)
+    finally:
+        if missing == "table":
+            sandbox.q("ALTER TABLE {sis}.cc_renamed RENAME TO cc")
+
+    assert state == "failed" and report["status"] == "failed"
+    message = report["message"]
+    assert message.startswith(f"Setting {SIS_SCHEMA_ENV}: "), message
+    for expected in (*words, f"set {SIS_SCHEMA_ENV} to the schema that holds the SIS tables", "nothing was changed"):
+        assert expected in message, message
+    assert report["stopped_at"] == "check_parameters"
+    assert sandbox.q("SELECT status, message FROM {pipeline}.run_log WHERE run_id = %(r)s", r=report["run_id"]) == [
+        ("failed", message)
+    ]
+    assert snapshot(sandbox) == before
+    assert lineage_rows(sandbox) == 0
 
 
 @pytest.mark.parametrize(("name", "bad_conf"), REFUSED_BY_AIRFLOW.values(), ids=REFUSED_BY_AIRFLOW.keys())

@@ -283,6 +283,11 @@ def test_a_wrong_run_or_conf_is_refused_by_name(sandbox, sync_dag, rollback_dag)
         "typo in a key": ({"school_number": 100, "runid": failed["run_id"]}, "does not know the parameter(s) 'runid'"),
         "district office": ({"school_number": 0}, "0 is not a school's number"),
         "quote in the run id": ({"school_number": 100, "run_id": "x'; DROP TABLE attendance; --"}, "has no run of"),
+        # PostgreSQL cannot hold a NUL: refused in words before the run id reaches it (issue 30).
+        "NUL in the run id": (
+            {"school_number": 100, "run_id": "manual\x00"},
+            "Run parameter 'run_id': 'manual\\x00' has a control character",
+        ),
     }
     for name, (conf, expected) in refusals.items():
         state, report = run_rollback(rollback_dag, **conf)
@@ -398,4 +403,22 @@ def test_a_column_dropped_since_the_run_is_named_and_nothing_is_deleted(sandbox,
         f"the table {sandbox.schema}.attendance has lost the column(s) att_comment since the run loaded"
         in (report["message"])
     )
+    assert snapshot(sandbox) == before
+
+    # The schema the run loaded into, gone (renamed here): named, with what to do, not the database's error (issue 30).
+    gone = f"{sandbox.schema}_gone"
+    sandbox.q(f'ALTER SCHEMA {{sis}} RENAME TO "{gone}"')
+    try:
+        state, report = run_rollback(rollback_dag, school_number=100, run_id=synced["run_id"])
+    finally:
+        sandbox.q(f'ALTER SCHEMA "{gone}" RENAME TO {{sis}}')
+    assert state == "failed"
+    assert report["message"].startswith(
+        f"X7: run {synced['run_id']} of school 100 was not rolled back: the SIS schema '{sandbox.schema}' it loaded "
+        "into does not exist in the SIS database "
+    ), report["message"]
+    assert report["message"].endswith(
+        "(a run is undone in the schema it loaded into, whatever ATTENDANCE_BRIDGE_SIS_SCHEMA says now): restore it "
+        "there, then run the rollback again; nothing was deleted"
+    ), report["message"]
     assert snapshot(sandbox) == before

@@ -140,15 +140,23 @@ def _run_fields(fields: Mapping[str, Any], extra: tuple[str, ...] = ()) -> dict[
 
 
 def _jsonable(value: Any) -> Any:
-    """Dates and other non-JSON values of a conf or count mapping as text."""
+    """Dates and other non-JSON values of a conf or count mapping as text; a NUL, which PostgreSQL cannot hold, in
+    a key or a text as ``\\x00`` (as the refusal's message shows it), so a conf that carries one is still logged."""
     if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
+        return {_storable(str(key)): _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return _storable(value)
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return str(value)
+
+
+def _storable(text: str) -> str:
+    """``text`` with each NUL written ``\\x00``: PostgreSQL's text and jsonb cannot hold a NUL."""
+    return text.replace("\x00", "\\x00")

@@ -8,6 +8,7 @@ part; the rest of P1/P2 needs the SIS: ``db.lookups.school_and_range``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -54,11 +55,13 @@ PARAMETER_NAMES = ("school_number", "year", "direction", "absent_periods", "star
 # PostgreSQL integer columns hold school numbers; anything larger is a typo, not a school.
 # yearid 210 is 2200-2201: far enough for any real calendar, small enough to catch typos.
 LARGEST_YEARID = 210
-_SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")
+# Digits are ASCII digits: Python's int() and \d also read "３５" (full-width) or "٣٥" (Arabic-Indic) as 35,
+# which nobody types for a year on purpose.
+_SCHOOL_YEAR = re.compile(r"([0-9]{4})-([0-9]{4})")
 # A yearid as text: what the trigger form's one-line field sends for 35.
-_YEARID_TEXT = re.compile(r"\d{1,3}")
+_YEARID_TEXT = re.compile(r"[0-9]{1,3}")
 _YEAR_FORMS = 'a yearid such as 35 or a school year such as "2025-2026"'
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,17 @@ def parse_finish_request(conf: Mapping[str, Any]) -> tuple[int, str]:
         raise InvalidParameter("school_number", f"{school} is not a school's number (a positive whole number)")
     if not isinstance(run_id, str) or not run_id.strip():
         raise InvalidParameter("run_id", "is required: the id of the sync run to finish, as in its run log row")
+    refuse_control_characters("run_id", run_id, "the id of the sync run to finish, as in its run log row")
     return school, run_id.strip()
+
+
+def refuse_control_characters(name: str, value: str, what: str) -> None:
+    """Refuse a text parameter with a control character (a NUL, a line break...): no run id has one, and PostgreSQL
+    cannot hold a NUL; the message shows them escaped, and the value is never sent to the database."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise InvalidParameter(
+            name, f"{value!r} has a control character, so it cannot be {what}; copy it again without it"
+        )
 
 
 def plausible_school(value: Any) -> int | None:

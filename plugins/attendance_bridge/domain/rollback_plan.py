@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from attendance_bridge.config import DISTRICT_OFFICE_SCHOOL_NUMBER, LARGEST_SCHOOL_NUMBER
-from attendance_bridge.domain.request import refuse_unknown
+from attendance_bridge.domain.request import refuse_control_characters, refuse_unknown
 from attendance_bridge.errors import InvalidParameter, Refusal
 
 PARAMETER_NAMES = ("school_number", "run_id", "dry_run", "allow_rows_from_older_versions")
@@ -209,6 +209,7 @@ def parse_request(conf: Mapping[str, Any]) -> RollbackRequest:
     if not isinstance(allow, bool):
         raise InvalidParameter("allow_rows_from_older_versions", f"must be true or false, not {allow!r}")
     if run_id is not None:
+        refuse_control_characters("run_id", run_id, "the id of the sync run to undo")
         run_id = run_id.strip() or None  # an empty form field means "not given"
     return RollbackRequest(school, run_id, dry_run, allow)
 

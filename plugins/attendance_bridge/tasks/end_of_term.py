@@ -36,7 +36,7 @@ from attendance_bridge.reporting.run_folders import (
     run_page_from_summary,
     write_json,
 )
-from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run, refuse_unusable_sis
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ def find_schools_to_reconcile(
         first_day, last_day, start.isoformat(), end.isoformat(), timezone, mode, absent_periods,
     )  # fmt: skip
     with connect_sis() as conn:
-        terms = find_terms_ending(conn, sis_schema(conn), first_day, last_day)
+        schema = sis_schema(conn)
+        refuse_unusable_sis(conn, schema, "find_schools_to_reconcile", "looking for the terms that end")
+        terms = find_terms_ending(conn, schema, first_day, last_day)
     planned, left_out = plan_reconciliations(terms, mode, absent_periods)
     for entry in planned:
         log.info(

@@ -16,7 +16,7 @@ import pendulum
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import find_bridge_schools
 from attendance_bridge.domain.reconciliation import interval_days, interval_record, plan_nights
-from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
+from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run, refuse_unusable_sis
 
 log = logging.getLogger(__name__)
 TASK = "find_schools_to_reconcile"
@@ -35,7 +35,9 @@ def find_school_days_to_bridge(
         TASK, first_day, last_day, start.isoformat(), end.isoformat(), timezone, mode,
     )  # fmt: skip
     with connect_sis() as conn:
-        schools = find_bridge_schools(conn, sis_schema(conn), first_day, last_day)
+        schema = sis_schema(conn)
+        refuse_unusable_sis(conn, schema, TASK, "looking for the schools to bridge")
+        schools = find_bridge_schools(conn, schema, first_day, last_day)
     planned, left_out = plan_nights(schools, first_day, last_day, mode)
     for entry in planned:
         log.info(

@@ -1,7 +1,8 @@
-"""The sync's first task, ``check_parameters``: the run's conf checked, P1 and P2 in the SIS, the run's scope.
+"""The sync's first task, ``check_parameters``: the run's conf checked, the SIS schema in the catalog, P1 and P2 in
+the SIS, the run's scope.
 
 A module of its own so that the task's process imports only what it needs: the conf's rules, one
-connection and two lookups. Neither pandas nor anything of the gate or the reports (``tasks.sync``
+connection, a catalog check and two lookups. Neither pandas nor anything of the gate or the reports (``tasks.sync``
 imports them for the later tasks): that is about 500 modules and 0.8 s less at every run's start
 (``bench/task_imports.py``).
 """
@@ -15,6 +16,7 @@ from typing import Any
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import school_and_range
+from attendance_bridge.db.sis_tables import check_sis_tables
 from attendance_bridge.domain.request import RunScope, parse_run_parameters, plausible_school
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log
 
@@ -22,12 +24,16 @@ log = logging.getLogger(__name__)
 
 
 def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's conf checked strictly (types, unknown keys), then P1 and P2 in the SIS: the run's scope."""
+    """The run's conf checked strictly (types, unknown keys), the SIS schema as the bridge needs it, then P1 and P2
+    in the SIS: the run's scope."""
     school = plausible_school(conf.get("school_number"))
     with guarded_phase("check_parameters", run, school) as timing, connect_sis() as conn:
         schema, own_schema = sis_schema(conn), pipeline_schema()
         open_run_log(conn, own_schema, run, school, conf)
         parameters = parse_run_parameters(conf)
+        # The SIS schema, its tables and the columns the load must fill, in the catalog, before a SIS table is read:
+        # a dry run is refused too, as it says what the load would do (X8).
+        check_sis_tables(conn, schema, f"asked for school {parameters.school_number}")
         yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
     scope = RunScope(
         school_number=parameters.school_number,

@@ -17,6 +17,7 @@ from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
 from attendance_bridge.db.rollback import check_rows, find_sync_run, roll_back_run
+from attendance_bridge.db.sis_tables import loaded_schema_problem
 from attendance_bridge.domain.request import plausible_school
 from attendance_bridge.domain.rollback_plan import (
     PLAN_FILE,
@@ -48,6 +49,9 @@ def plan_rollback(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
             target = find_sync_run(conn, own_schema, request.school_number, request.run_id)
             if not target.rolled_back:
                 require_verifiable_rows(target, request.allow_rows_from_older_versions)
+                gone = loaded_schema_problem(conn, target.sis_schema) if target.sis_schema else None
+                if gone is not None:
+                    raise RollbackRefused(request.school_number, target.run_id, gone)
             check = None if target.rolled_back else check_rows(conn, own_schema, target)
         plan_file = report_folder(school, run.dag_id, run.run_id) / PLAN_FILE
         plan_path = write_json(_plan_document(target, check), plan_file)

@@ -26,8 +26,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
+from attendance_bridge.db.sis_tables import check_sis_tables
 from attendance_bridge.domain.run_names import unservable_run_id
-from attendance_bridge.errors import Refusal, UnservableRunId
+from attendance_bridge.errors import Refusal, SisTablesUnusable, UnservableRunId
 from attendance_bridge.process_clock import collector_spares_imports, peak_memory_mb, since_process_start
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,17 @@ def refuse_unservable_run(run: TaskRun, school: int | None = None, *, run_log_ro
         except Exception:  # the database may be what failed; the task's failure names the run id all the same
             log.warning("could not close the run log row of the refused run", exc_info=True)
     raise AirflowFailException(refused)
+
+
+def refuse_unusable_sis(conn: psycopg.Connection, schema: str | None, task: str, asked_for: str) -> None:
+    """A district DAG's first task (no guarded phase, no run log row): fail it at once, with the sentence a sync's
+    ``check_parameters`` says, when the SIS schema does not exist or lacks a SIS table (retries would not make it
+    appear). The columns the load must fill are each school's sync's to check."""
+    try:
+        check_sis_tables(conn, schema, asked_for, columns=False)
+    except SisTablesUnusable as exc:
+        log.error("%s: %s", task, exc)
+        raise AirflowFailException(str(exc)) from exc
 
 
 def plain(document: dict[str, Any]) -> dict[str, Any]:

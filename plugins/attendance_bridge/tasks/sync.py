@@ -17,6 +17,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 import pandas as pd
+import psycopg
 
 from attendance_bridge import checks
 from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, SOURCE_CHANGES_TABLE
@@ -25,6 +26,7 @@ from attendance_bridge.db.backup import take_backup
 from attendance_bridge.db.connection import connect_sis
 from attendance_bridge.db.extract import PREFS_COLUMNS, read_prefs, read_school_frames
 from attendance_bridge.db.load import load_records
+from attendance_bridge.db.sis_tables import refuse_unfilled_column
 from attendance_bridge.domain.frames import RECORD_DTYPES, SchoolFrames, source_records
 from attendance_bridge.domain.request import RunScope
 from attendance_bridge.domain.rules import bridge_records
@@ -213,6 +215,9 @@ def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Map
                     raise
                 # No backup row to read the school from: the refusal names the run's school.
                 raise BackupNotVerified(school, exc.run_id, exc.detail) from exc
+            except psycopg.errors.NotNullViolation as exc:  # a column check_parameters could not see (a trigger's)
+                refuse_unfilled_column(exc, scope.sis_schema, f"asked for school {school}")
+                raise
         paths = {}
         if loaded.source_changes:
             folder = staging_folder(run.dag_id, run.run_id) / "load"
