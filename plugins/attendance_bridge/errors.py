@@ -78,6 +78,17 @@ class SisTablesUnusable(Refusal, ValueError):
     (``db.sis_tables.check_sis_tables`` says which, and what to do); nothing was read or changed."""
 
 
+class RunRolledBack(Refusal, ValueError):
+    """A run started again under the id of a run that was rolled back: its run log row keeps what it did."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__(
+            f"X7: run {run_id} of {dag_id} was rolled back (its records were deleted, and its run log row says what "
+            "it did and who undid it), so it is not run again under its id; trigger a new run instead. Nothing was "
+            "changed"
+        )
+
+
 class UnservableRunId(Refusal, ValueError):
     """A run id the project cannot serve (``domain.run_names.unservable_run_id`` says why, and what to do)."""
 

@@ -407,7 +407,10 @@ def test_x7_the_owners_functions_never_run_on_tables_the_login_made(
                     conn.execute(statement, [schema_name])
                 conn.rollback()
     # Tables of the pipeline role's in the pipeline schema (an earlier version let it create there).
-    for table, columns in (("attendance", "id bigint, schoolid bigint"), ("attendance_time", "id bigint, attendanceid bigint")):
+    for table, columns in (
+        ("attendance", "id bigint, schoolid bigint"),
+        ("attendance_time", "id bigint, attendanceid bigint"),
+    ):
         sandbox.q(f"CREATE TABLE {{pipeline}}.{table} ({columns})")
         sandbox.conn.execute(
             sql.SQL("ALTER TABLE {}.{} OWNER TO {}").format(
@@ -542,7 +545,7 @@ def test_x7_a_login_that_may_update_attendance_through_another_role_cannot_point
                 "drop its snapshot": sql.SQL("DROP TABLE {}.{}").format(pipeline, sql.Identifier(snapshot_table)),
                 "empty its snapshot": sql.SQL("TRUNCATE {}.{}").format(pipeline, sql.Identifier(snapshot_table)),
             }
-            for what, statement in refused.items():
+            for statement in refused.values():
                 with pytest.raises(errors.InsufficientPrivilege):
                     conn.execute(statement, [synced["run_id"]] if "%s" in statement.as_string(conn) else None)
                 conn.rollback()

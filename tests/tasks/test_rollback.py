@@ -13,9 +13,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from attendance_bridge.db import extract, rollback
+from attendance_bridge.db import extract, rollback, run_log
 from attendance_bridge.domain.frames import empty_frame
 from attendance_bridge.domain.rollback_plan import RollbackRefused
+from attendance_bridge.errors import RunRolledBack
 from attendance_bridge.reporting.run_folders import read_json
 from psycopg import sql
 
@@ -116,6 +117,16 @@ def test_a_rolled_back_run_leaves_every_sis_table_as_before_the_sync_and_a_secon
     assert again["deleted"] == {"attendance": 0, "attendance_time": 0}
     assert "already rolled back" in again["message"] and report["run_id"] in again["message"]
     assert snapshot(sandbox) == before
+    assert sync_row(sandbox, synced["run_id"]) == logged
+
+    # The rolled-back run started again under its id (its Airflow run cleared) is refused in words,
+    # and closing it does not overwrite what its row says it did.
+    with pytest.raises(RunRolledBack, match=r"X7: run .* was rolled back .* trigger a new run instead"):
+        run_log.start_run(sandbox.conn, sandbox.pipeline_schema, synced["dag_id"], synced["run_id"], school_number=100)
+    run_log.finish_run(
+        sandbox.conn, sandbox.pipeline_schema, synced["dag_id"], synced["run_id"], status="failed",
+        message="refused", counts={}, timings={},
+    )  # fmt: skip
     assert sync_row(sandbox, synced["run_id"]) == logged
 
     # The same run synchronised again lands again, and can be rolled back again.

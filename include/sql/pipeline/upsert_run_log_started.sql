@@ -1,4 +1,7 @@
--- A run starts, or a retried or cleared run starts again: its row goes back to 'running'.
+-- A run starts, or a retried or cleared run starts again: its row goes back to 'running'. A
+-- rolled-back run's row stays as it is (its records were deleted; the row says what it did and who
+-- undid it): no row comes back, and the caller refuses the run (migration 0008's trigger refuses
+-- the change for the pipeline's login too).
 INSERT INTO {schema}.run_log AS r (
     dag_id, run_id, school_number, yearid, direction, requested_direction, absent_periods,
     start_date, end_date, dry_run, status, parameters, triggered_by, started_at
@@ -26,3 +29,5 @@ ON CONFLICT (dag_id, run_id) DO UPDATE SET
     triggered_by = coalesce(excluded.triggered_by, r.triggered_by),
     started_at = now(),
     finished_at = NULL
+WHERE r.status IS DISTINCT FROM 'rolled_back'
+RETURNING r.run_id

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from attendance_bridge.db.sql import statement
+from attendance_bridge.errors import RunRolledBack
 
 RUN_FIELDS = (
     "school_number",
@@ -29,13 +30,18 @@ RUN_FIELDS = (
 
 
 def start_run(conn: psycopg.Connection, schema: str, dag_id: str, run_id: str, **fields: Any) -> None:
-    """Open the run's row as 'running'; a retried or re-run run id starts over in the same row."""
+    """Open the run's row as 'running'; a retried or re-run run id starts over in the same row.
+
+    A run that was rolled back is refused (X7, ``RunRolledBack``): its row keeps what it did and who undid it.
+    """
     values = _run_fields(fields, extra=("parameters", "triggered_by"))
     values["parameters"] = Jsonb(_jsonable(values["parameters"] or {}))
     with conn.transaction():
-        conn.execute(
+        started = conn.execute(
             statement("pipeline/upsert_run_log_started", schema=schema), {"dag_id": dag_id, "run_id": run_id, **values}
-        )
+        ).fetchone()
+    if started is None:
+        raise RunRolledBack(dag_id, run_id)
 
 
 def finish_run(
