@@ -241,6 +241,27 @@ def test_x6_a_retried_backup_replaces_the_earlier_snapshot(box: Sandbox) -> None
     assert box.count("SELECT count(*) FROM {own}.backup") == 1
 
 
+def test_x6_a_run_that_loaded_and_backs_up_again_keeps_the_snapshot_from_before_its_load(box: Sandbox) -> None:
+    """A run cleared after its load (a backfill that reprocesses it) backs up again: its first snapshot, the SIS
+    before that load, stays beside the new one, and the load checks the latest."""
+    records = box.records(MEETING_TO_DAILY)
+    first = take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
+    loaded = box.load("r1", 100, records)
+    assert loaded.inserted_attendance > 0
+
+    second = take_backup(box.conn, box.own, box.sis, DAG_ID, "r1", 100, YEAR_START, YEAR_END)
+
+    assert second.backup_id > first.backup_id
+    assert second.attendance_rows == first.attendance_rows + loaded.inserted_attendance
+    assert box.q("SELECT backup_id FROM {own}.backup WHERE run_id = 'r1' ORDER BY 1") == [
+        (first.backup_id,), (second.backup_id,)
+    ]  # fmt: skip
+    assert box.count('SELECT count(*) FROM {own}."' + first.attendance_table + '"') == first.attendance_rows
+    assert verified_backup(box.conn, box.own, DAG_ID, "r1").backup_id == second.backup_id
+    again = box.load("r1", 100, records)
+    assert again.inserted_now == 0 and again.inserted_before == loaded.inserted_attendance
+
+
 @pytest.mark.parametrize(
     ("tampering", "detail"),
     [

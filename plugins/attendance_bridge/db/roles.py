@@ -78,7 +78,6 @@ MIGRATION_OBJECTS: tuple[str, ...] = (
     "index lineage_run_id_idx on lineage",
     "index lineage_school_number_idx on lineage",
     "index lineage_table_name_row_id_idx on lineage",
-    "constraint backup_pkey on backup",
     "constraint backup_backup_id_key on backup",
     "index backup_attendance_run_idx on backup_attendance",
     "index backup_attendance_time_run_idx on backup_attendance_time",

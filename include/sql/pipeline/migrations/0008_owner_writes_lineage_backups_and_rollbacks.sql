@@ -75,6 +75,12 @@ $function$;
 CREATE TRIGGER guard_rollback_mark BEFORE INSERT OR UPDATE ON {schema}.run_log
     FOR EACH ROW EXECUTE FUNCTION {schema}.guard_rollback_mark();
 
+-- A run may keep several backups: a run cleared after its load landed (a backfill that
+-- reprocesses it, say) loads again after a new backup, and the snapshot taken before its first
+-- load must not be replaced by one taken after it. The run's backup is its latest; the earlier
+-- ones stay, each named by its manifest.
+ALTER TABLE {schema}.backup DROP CONSTRAINT backup_pkey;
+
 -- One record the load asks insert_run_records to insert (the columns of the load's temporary
 -- table pg_temp.bridge_records, in its order and types).
 CREATE TYPE {schema}.new_record AS (
@@ -139,8 +145,14 @@ BEGIN
     END IF;
     IF first_day IS NOT NULL AND NOT EXISTS (
         SELECT 1
-        FROM {schema}.backup AS b
-        WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id AND b.school_number = run_school
+        FROM (
+            SELECT *
+            FROM {schema}.backup AS latest
+            WHERE latest.dag_id = run_dag_id AND latest.run_id = run_run_id
+            ORDER BY latest.backup_id DESC
+            LIMIT 1
+        ) AS b
+        WHERE b.school_number = run_school
           AND b.sis_schema = target_schema AND b.verified_at IS NOT NULL
           AND b.attendance_table IS NOT NULL AND b.start_date <= first_day AND b.end_date >= last_day
     ) THEN
@@ -225,8 +237,8 @@ $function$;
 -- tables (columns this project does not know survive) and owned by the owner, with its manifest.
 -- Counts and a checksum over every row's text are computed from the SIS tables and from the
 -- snapshot in the caller's REPEATABLE READ transaction; the manifest is written only when they
--- agree. A retried backup replaces its own run's earlier one, never one its run has loaded
--- after. Returns the backup's number, its tables, both sides' counts and checksums, and when it
+-- agree. A retried backup replaces its own run's earlier one while the run has not loaded; once
+-- it has, the earlier snapshots stay (they hold the SIS before that load) and the new one is added. Returns the backup's number, its tables, both sides' counts and checksums, and when it
 -- was taken and verified (NULL when the two sides disagree and no manifest was written).
 CREATE FUNCTION {schema}.take_backup(
     target_schema text, run_dag_id text, run_run_id text, run_school bigint, first_day date, last_day date
@@ -258,21 +270,20 @@ BEGIN
     IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
         RAISE EXCEPTION 'X6: a backup is taken in a REPEATABLE READ transaction, so that its copy and its checksums read the same rows';
     END IF;
-    IF EXISTS (SELECT 1 FROM {schema}.load_log AS g WHERE g.dag_id = run_dag_id AND g.run_id = run_run_id) THEN
-        RAISE EXCEPTION 'X6: run % has loaded already: the backup taken before its load is kept, not taken again', run_run_id
-            USING ERRCODE = 'insufficient_privilege';
+    IF NOT EXISTS (SELECT 1 FROM {schema}.load_log AS g WHERE g.dag_id = run_dag_id AND g.run_id = run_run_id) THEN
+        FOR earlier IN
+            SELECT b.attendance_table, b.attendance_time_table
+            FROM {schema}.backup AS b
+            WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id AND b.attendance_table IS NOT NULL
+        LOOP
+            EXECUTE format('DROP TABLE IF EXISTS {schema}.%I, {schema}.%I',
+                           earlier.attendance_table, earlier.attendance_time_table);
+        END LOOP;
+        DELETE FROM {schema}.backup AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
+        -- A first attempt made before migration 0005 kept its rows in the shared jsonb tables.
+        DELETE FROM {schema}.backup_attendance AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
+        DELETE FROM {schema}.backup_attendance_time AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
     END IF;
-    FOR earlier IN
-        SELECT b.attendance_table, b.attendance_time_table
-        FROM {schema}.backup AS b
-        WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id AND b.attendance_table IS NOT NULL
-    LOOP
-        EXECUTE format('DROP TABLE IF EXISTS {schema}.%I, {schema}.%I', earlier.attendance_table, earlier.attendance_time_table);
-    END LOOP;
-    DELETE FROM {schema}.backup AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
-    -- A first attempt made before migration 0005 kept its rows in the shared jsonb tables.
-    DELETE FROM {schema}.backup_attendance AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
-    DELETE FROM {schema}.backup_attendance_time AS b WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id;
 
     backup_id := nextval(pg_get_serial_sequence('{schema}.backup', 'backup_id'));
     attendance_table := format('backup_%s_attendance', backup_id);
@@ -317,7 +328,7 @@ BEGIN
 END
 $function$;
 
--- X6: what the snapshot tables of a run's manifest hold now (counts and checksum, as take_backup
+-- X6: what the snapshot tables of a run's latest manifest hold now (counts and checksum, as take_backup
 -- computed them), for the load's check that its backup is still as verified. NULL when the
 -- run has no manifest with snapshot tables, or its tables are gone.
 CREATE FUNCTION {schema}.held_backup(run_dag_id text, run_run_id text) RETURNS jsonb
@@ -328,7 +339,9 @@ DECLARE
 BEGIN
     SELECT b.attendance_table, b.attendance_time_table INTO tables
     FROM {schema}.backup AS b
-    WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id AND b.attendance_table IS NOT NULL;
+    WHERE b.dag_id = run_dag_id AND b.run_id = run_run_id
+    ORDER BY b.backup_id DESC
+    LIMIT 1;
     IF NOT FOUND
        OR to_regclass(format('{schema}.%I', tables.attendance_table)) IS NULL
        OR to_regclass(format('{schema}.%I', tables.attendance_time_table)) IS NULL THEN
