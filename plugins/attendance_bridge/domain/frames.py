@@ -68,9 +68,13 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
 OPTIONAL_TABLES = ("built_records",)
 
 
-def normalised_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """The columns of ``table`` the rules need, cast to their declared dtypes (a new frame)."""
-    declared = TABLE_COLUMNS[table]
+def normalised_frame(table: str, frame: pd.DataFrame, declared: dict[str, str] | None = None) -> pd.DataFrame:
+    """The columns of ``table`` the rules need, cast to their declared dtypes (a new frame).
+
+    ``declared`` defaults to ``TABLE_COLUMNS[table]``; a frame that is not a SIS table (the copies
+    of ``domain.follow``) passes its own, with "bool" for flags that must be set.
+    """
+    declared = TABLE_COLUMNS[table] if declared is None else declared
     missing = [column for column in declared if column not in frame.columns]
     if missing:
         raise ValueError(f"the {table} frame lacks the column(s) {', '.join(missing)}")
@@ -80,7 +84,7 @@ def normalised_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         values = selected[column]
         if dtype == "date":
             casts[column] = pd.to_datetime(values).astype("datetime64[s]")
-        elif dtype == "int64" and values.isna().any():
+        elif dtype in ("int64", "bool") and values.isna().any():
             raise ValueError(f"the {table} frame has empty values in {column}, which must be set")
         else:
             casts[column] = values.astype(dtype)

@@ -49,11 +49,11 @@ def source_records(
     )
     usable = placed.loc[~left_out].drop(columns="_merge")
     usable = with_codes(usable, frames).drop(columns="code_exists")
-    _refuse_bad_codes(usable, request.school_number)
+    refuse_bad_codes(usable, request.school_number)
     return usable.astype({"attendance_codeid": "int64"}), ignored, len(read)
 
 
-def _refuse_bad_codes(records: pd.DataFrame, school: int) -> None:
+def refuse_bad_codes(records: pd.DataFrame, school: int) -> None:
     """P6: every code a usable record references exists and is Present or Absent.
 
     The gate judged the same codes first (``checks.preconditions.attendance_codes_frame``); the
