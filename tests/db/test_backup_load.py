@@ -131,6 +131,7 @@ def test_migrating_twice_applies_nothing_the_second_time(box: Sandbox) -> None:
         "backup",
         "backup_attendance",
         "backup_attendance_time",
+        "followed",
         "lineage",
         "load_log",
         "run_log",

@@ -208,6 +208,23 @@ FORBIDDEN = {
     "put a trigger on the lineage": (
         "CREATE TRIGGER rogue AFTER UPDATE ON {pipeline}.lineage EXECUTE FUNCTION suppress_redundant_updates_trigger()"
     ),
+    # Issue 31 (F3, F4, F6): copies are recoded and withdrawn only by the owner's function, only copies, and the
+    # log of what was followed is the function's.
+    "withdraw a teacher's record through the follow function": (
+        "SELECT * FROM {pipeline}.follow_run_copies('{sis_name}', 'attendance_bridge_sync', 'x', 100, "
+        "ARRAY(SELECT ROW(a.id, 'withdraw', NULL, NULL, 'source deleted')::{pipeline}.copy_change "
+        "FROM {sis}.attendance a WHERE a.schoolid = 100 AND a.id NOT IN (SELECT row_id FROM {pipeline}.lineage) LIMIT 1))"
+    ),
+    "recode an attendance record itself": (
+        "UPDATE {sis}.attendance SET attendance_codeid = attendance_codeid WHERE id = (SELECT min(id) FROM {sis}.attendance)"
+    ),
+    "write the log of followed copies": (
+        "INSERT INTO {pipeline}.followed (dag_id, run_id, school_number, sis_schema, attendance_id, built_dag_id, "
+        "built_run_id, source_attendance_id, action, reason, studentid, att_date, row_md5_before, row_before) VALUES "
+        "('attendance_bridge_sync', 'x', 100, '{sis_name}', 1, 'd', 'r', 1, 'recode', 'x', 1, '2025-09-02', 'x', '{{}}')"
+    ),
+    "mark a copy withdrawn": "UPDATE {pipeline}.lineage SET withdrawn_at = now()",
+    "undo a run's follows without rolling it back": "SELECT * FROM {pipeline}.undo_run_follows('attendance_bridge_sync', 'x', 'y')",
 }  # fmt: skip
 
 

@@ -6,6 +6,6 @@ FROM {pipeline_schema}.lineage AS l
 WHERE l.school_number = %(school_number)s
   AND l.sis_schema = %(sis_schema_name)s
   AND l.table_name = 'attendance'
-  AND l.rolled_back_at IS NULL
+  AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
   AND (l.att_date BETWEEN %(start_date)s AND %(end_date)s OR l.att_date IS NULL)
 ORDER BY l.row_id

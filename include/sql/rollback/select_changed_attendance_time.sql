@@ -9,7 +9,7 @@ WITH run_rows AS (
     WHERE l.dag_id = %(dag_id)s
       AND l.run_id = %(run_id)s
       AND l.table_name = 'attendance_time'
-      AND l.rolled_back_at IS NULL
+      AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
 ),
 compared AS (
     SELECT

@@ -7,7 +7,7 @@ WITH run_rows AS (
     FROM {pipeline_schema}.lineage AS l
     WHERE l.dag_id = %(dag_id)s
       AND l.run_id = %(run_id)s
-      AND l.rolled_back_at IS NULL
+      AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
 ),
 run_records AS (
     SELECT row_id, studentid, att_date FROM run_rows WHERE table_name = 'attendance'
@@ -43,5 +43,5 @@ LEFT JOIN {pipeline_schema}.lineage AS o
   ON o.sis_schema = %(sis_schema_name)s
  AND o.table_name = s.other_table
  AND o.row_id = s.other_id
- AND o.rolled_back_at IS NULL
+ AND o.rolled_back_at IS NULL AND o.withdrawn_at IS NULL
 ORDER BY s.row_id, s.other_id

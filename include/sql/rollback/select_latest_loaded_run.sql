@@ -5,7 +5,7 @@ FROM {pipeline_schema}.run_log AS r
 CROSS JOIN LATERAL (
     SELECT x.inserted_at
     FROM {pipeline_schema}.lineage AS x
-    WHERE x.dag_id = r.dag_id AND x.run_id = r.run_id AND x.rolled_back_at IS NULL
+    WHERE x.dag_id = r.dag_id AND x.run_id = r.run_id AND x.rolled_back_at IS NULL AND x.withdrawn_at IS NULL
     LIMIT 1
 ) AS loaded
 WHERE r.dag_id = ANY(%(dag_ids)s)

@@ -123,6 +123,21 @@ MIGRATION_OBJECTS: tuple[str, ...] = (
         "FOR EACH STATEMENT EXECUTE FUNCTION refuse_writes_but_the_owners()"
     ),
     "trigger guard_rollback_mark BEFORE INSERT OR UPDATE ON run_log FOR EACH ROW EXECUTE FUNCTION guard_rollback_mark()",
+    # 0009: copies follow their sources (F3-F6): the log of recodes and withdrawals, the change type the load
+    # passes, the owner's function that makes them and the rollback's undo of them.
+    "table followed",
+    "sequence followed_followed_id_seq",
+    "constraint followed_pkey on followed",
+    "constraint followed_action_check on followed",
+    "index followed_run_idx on followed",
+    "index followed_attendance_id_idx on followed",
+    "type copy_change",
+    "function follow_run_copies(text, text, text, bigint, copy_change[])",
+    "function undo_run_follows(text, text, text)",
+    (
+        "trigger refuse_writes_but_the_owners BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON followed "
+        "FOR EACH STATEMENT EXECUTE FUNCTION refuse_writes_but_the_owners()"
+    ),
 )
 
 # What the setup does when it finds something it did not grant or create (docs/safety.md, "Set up").

@@ -90,7 +90,7 @@ def find_sync_run(conn: psycopg.Connection, pipeline_schema: str, school_number:
             "its process stopped before it could record how it ended: finish it with the DAG "
             "attendance_bridge_finish_run, which reads what its load committed, then roll it back)",
         )
-    if not any(run.rows.values()):
+    if not any(run.rows.values()) and not run.followed:
         if run.status == "failed":
             reason = (
                 f"it failed ({run.message or 'see its report'}), so its load did not land: there is nothing to undo"
@@ -249,7 +249,7 @@ def _already(run: SyncRun, rollback_run_id: str, started: float) -> RollbackResu
         sync_run_id=run.run_id,
         school_number=run.school_number,
         sis_schema=run.sis_schema,
-        deleted=dict(run.rollback_counts or {}) if by_this_run else {table: 0 for table in TABLES},
+        deleted={table: (run.rollback_counts or {}).get(table, 0) if by_this_run else 0 for table in TABLES},
         rolled_back_at=run.rolled_back_at,
         rolled_back_by=run.rolled_back_by,
         rollback_run_id=run.rollback_run_id,

@@ -86,6 +86,8 @@ class SyncRun:
     rolled_back_by: str | None
     rollback_run_id: str | None
     rollback_counts: dict[str, int] | None
+    # F6: the recodes and withdrawals of earlier runs' copies the run made and the rollback undoes.
+    followed: int = 0
 
     @property
     def rolled_back(self) -> bool:
@@ -250,7 +252,7 @@ def rows_refusal(run: SyncRun, check: RowCheck) -> RollbackRefused:
 
 
 def sync_run_from_row(row: Mapping[str, Any]) -> SyncRun:
-    schemas = row["sis_schemas"]
+    schemas = row["sis_schemas"] or row.get("followed_sis_schemas") or []
     return SyncRun(
         run_id=row["run_id"],
         dag_id=row["dag_id"],
@@ -268,6 +270,7 @@ def sync_run_from_row(row: Mapping[str, Any]) -> SyncRun:
         rolled_back_by=row["rolled_back_by"],
         rollback_run_id=row["rollback_run_id"],
         rollback_counts=row["rollback_counts"],
+        followed=row.get("followed") or 0,
     )
 
 
