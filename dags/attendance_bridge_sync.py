@@ -110,6 +110,14 @@ PARAMS = ParamsDict(
             title="Dry run",
             description="Compute, validate and report the same numbers, but write nothing to the SIS.",
         ),
+        "follow_sources": Param(
+            True,
+            type="boolean",
+            title="Follow corrected sources",
+            description="Records an earlier run built whose source was corrected since (a code changed, a record "
+            "deleted, a day taken out of session) are recoded or withdrawn, and what the corrected sources imply "
+            "is built. Off: the run only adds missing records.",
+        ),
     }
 )
 

@@ -108,6 +108,8 @@ class Count:
 
 _LEFT_OUT = "X7 left out: their source record changed during the run"
 _DECLINED = "not kept by the database (a trigger declined them)"
+_RECODED = "F3 copies recoded: their source's code changed since a run built them"
+_WITHDRAWN = "F4 copies withdrawn: their source no longer implies them"
 
 # In the order an auditor reads them.
 COUNTS: tuple[Count, ...] = (
@@ -168,6 +170,23 @@ COUNTS: tuple[Count, ...] = (
         "Not kept by the database (a trigger or rule declined them)",
         summary="Not kept (database)",
         demo={MEETING_TO_DAILY: _DECLINED, DAILY_TO_MEETING: _DECLINED},
+    ),
+    Count(
+        "recoded",
+        "Copies recoded: the record a run built them from has another code now (F3)",
+        summary="Recoded",
+        demo={MEETING_TO_DAILY: _RECODED, DAILY_TO_MEETING: _RECODED},
+    ),
+    Count(
+        "withdrawn",
+        "Copies withdrawn: the record a run built them from no longer implies them (F4)",
+        summary="Withdrawn",
+        demo={MEETING_TO_DAILY: _WITHDRAWN, DAILY_TO_MEETING: _WITHDRAWN},
+    ),
+    Count(
+        "edited_not_followed",
+        "Copies left as they are: a person changed them since a run built them (F2)",
+        summary="Edited, not followed",
     ),
     Count(
         "conflicts",

@@ -64,16 +64,16 @@ def read_copies(
 
 
 def copy_changes(judgement: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """The recodes and withdrawals of a judgement, each with its source's md5 as read (None: the source was gone).
+    """The copies a judgement does not find current (to recode, to withdraw, edited by a person), each with its
+    whole judgement row and its source's md5 as read (None: the source was gone), which ``follow_copies`` passes on.
 
-    ``judgement`` has ``attendance_id``, ``source_attendance_id``, ``verdict``, ``new_attendance_codeid`` and
-    ``reason`` (``domain.follow.judge_copies``); ``sources`` is ``read_copies``' second frame.
+    ``judgement`` has at least ``attendance_id``, ``source_attendance_id``, ``verdict``, ``new_attendance_codeid``
+    and ``reason`` (``domain.follow.judge_copies``); ``sources`` is ``read_copies``' second frame.
     """
-    changing = judgement.loc[judgement["verdict"].isin(list(ACTIONS))]
+    changing = judgement.loc[judgement["verdict"] != "current"]
     md5 = sources.loc[:, ["id", "row_md5"]].rename(columns={"id": "source_attendance_id", "row_md5": "source_md5"})
     return (
-        changing.loc[:, ["attendance_id", "source_attendance_id", "verdict", "new_attendance_codeid", "reason"]]
-        .astype({"source_attendance_id": "int64"})
+        changing.astype({"source_attendance_id": "int64"})
         .merge(
             md5.astype({"source_attendance_id": "int64"}), on="source_attendance_id", how="left", validate="many_to_one"
         )
@@ -90,17 +90,16 @@ def follow_copies(
     school_number: int,
     changes: pd.DataFrame,
 ) -> FollowResult:
-    """F3, F4: recode and withdraw the copies ``changes`` names (``copy_changes``), in the caller's transaction.
+    """F3, F4: recode and withdraw the copies ``changes`` names (``copy_changes``; other verdicts are not changes),
+    in the caller's transaction.
 
     The caller holds the school's lock and the table lock and has checked the run's backup; the function
     checks the backup again, and refuses (raises) a change that names no copy of the school or recodes to
     another code than the source's. Nothing is done when there is nothing to change.
     """
+    changes = changes.loc[changes["verdict"].isin(list(ACTIONS))]
     if changes.empty:
         return FollowResult()
-    unknown = sorted(set(changes["verdict"]) - set(ACTIONS))
-    if unknown:
-        raise ValueError(f"a copy is recoded or withdrawn, not {unknown}")
     codes = changes["new_attendance_codeid"].astype("Int64")
     row = fetch_one(
         conn,

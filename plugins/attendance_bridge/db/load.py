@@ -40,6 +40,7 @@ from attendance_bridge.catalog import FINISH_RUN_DAG_ID
 from attendance_bridge.config import MODE_DAILY, MODE_MEETING
 from attendance_bridge.db.backup import BackupManifest, require_own_transaction, verified_backup
 from attendance_bridge.db.binary_copy import copy_blocks
+from attendance_bridge.db.follow import ACTIONS, FollowResult, follow_copies
 from attendance_bridge.db.locks import LOCK_TIMEOUT, hold_off_writers, lock_school
 from attendance_bridge.db.sql import fetch_all, fetch_one, load_sql, statement
 from attendance_bridge.db.statistics import refresh_statistics
@@ -105,6 +106,12 @@ class LoadResult:
     source_changes: list[dict[str, Any]] = field(default_factory=list)
     source_changes_total: int = 0
     loaded_at: str | None = None
+    # F3, F4: the copies this load recoded and withdrew (with their attendance times), and those it left because
+    # the copy or its source changed after the run judged them (the next run judges them again).
+    recoded: int = 0
+    withdrawn: int = 0
+    withdrawn_attendance_time: int = 0
+    left_changed: int = 0
 
 
 def load_records(
@@ -117,21 +124,30 @@ def load_records(
     records: pd.DataFrame,
     sources: pd.DataFrame | None = None,
     lock_timeout: str = LOCK_TIMEOUT,
+    changes: pd.DataFrame | None = None,
 ) -> LoadResult:
     """X1, X2, X4, X5, X6, X7: insert the records that do not exist yet and whose source is unchanged, in one transaction.
 
     ``sources`` are the records' source records as the run read them (``domain.frames.source_records``);
-    every record's ``parent_attendanceid`` must be among them.
+    every record's ``parent_attendanceid`` must be among them. ``changes`` are the run's recodes and withdrawals
+    of copies (``db.follow.copy_changes``, F3, F4): made first, in the same transaction and under the same locks,
+    so that a record the corrected sources imply (F5) is inserted where a withdrawn copy stood.
     """
     started = time.perf_counter()
     frame = checked_records(records, school_number)
     source_frame = checked_sources(sources, frame)
+    followed = FollowResult()
+    if changes is not None:
+        changes = changes.loc[changes["verdict"].isin(list(ACTIONS))].reset_index(drop=True)
+    has_changes = changes is not None and not changes.empty
     require_own_transaction(conn, "load_records")
     keys = {"dag_id": dag_id, "run_id": run_id, "school_number": school_number, "sis_schema_name": sis_schema}
     with conn.transaction():
         lock_school(conn, school_number)
         manifest = verified_backup(conn, pipeline_schema, dag_id, run_id)
         _require_coverage(manifest, sis_schema, school_number, frame)
+        if has_changes:
+            _require_coverage(manifest, sis_schema, school_number, changes.astype({"att_date": "datetime64[s]"}))
         _require_not_finished(conn, pipeline_schema, keys)
         before = {"attendance_rows": 0, "attendance_time_rows": 0}
         if fetch_one(
@@ -146,10 +162,16 @@ def load_records(
             )
         counts = {"inserted_attendance": 0, "inserted_attendance_time": 0, "to_insert": 0}
         counts |= {"skipped_source_changed": 0, "own_records": 0}
-        changes: list[dict[str, Any]] = []
+        stale: list[dict[str, Any]] = []
+        if has_changes and frame.empty:
+            hold_off_writers(conn, "load/lock_attendance", pipeline_schema, sis_schema, lock_timeout)
         if not frame.empty:
             _copy_records(conn, frame, source_frame)
             hold_off_writers(conn, "load/lock_attendance", pipeline_schema, sis_schema, lock_timeout)
+        if has_changes:
+            # F3, F4 before the inserts: what the corrected sources imply may stand where a withdrawn copy stood.
+            followed = follow_copies(conn, pipeline_schema, sis_schema, dag_id, run_id, school_number, changes)
+        if not frame.empty:
             parameters = {
                 **keys,
                 "mode_daily": MODE_DAILY,
@@ -163,7 +185,7 @@ def load_records(
                 statement("load/create_bridge_stale_sources", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
                 parameters,
             )
-            changes = fetch_all(
+            stale = fetch_all(
                 conn,
                 statement("load/select_stale_sources", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
                 parameters,
@@ -194,8 +216,12 @@ def load_records(
             inserted_before=before["attendance_rows"],
             inserted_now=counts["inserted_attendance"],
             inserted_attendance_time_now=counts["inserted_attendance_time"],
-            source_changes=[_plain_change(change) for change in changes],
-            source_changes_total=changes[0]["total"] if changes else 0,
+            source_changes=[_plain_change(change) for change in stale],
+            source_changes_total=stale[0]["total"] if stale else 0,
+            recoded=followed.recoded,
+            withdrawn=followed.withdrawn,
+            withdrawn_attendance_time=followed.withdrawn_attendance_time,
+            left_changed=followed.left_changed,
         )
         logged = fetch_one(
             conn,
@@ -206,7 +232,7 @@ def load_records(
     refresh_statistics(conn, {
         (sis_schema, "attendance"): result.inserted_now,
         (sis_schema, "attendance_time"): result.inserted_attendance_time_now,
-        (pipeline_schema, "lineage"): result.inserted_now + result.inserted_attendance_time_now,
+        (pipeline_schema, "lineage"): result.inserted_now + result.inserted_attendance_time_now + result.withdrawn,
     })  # fmt: skip
     return replace(result, seconds=round(time.perf_counter() - started, 3), loaded_at=logged["loaded_at"].isoformat())
 
@@ -238,6 +264,10 @@ def load_log_counts(result: LoadResult) -> dict[str, int]:
         "skipped_existing": result.skipped_existing,
         "skipped_source_changed": result.skipped_source_changed,
         "declined_by_database": result.declined_by_database,
+        "recoded": result.recoded,
+        "withdrawn": result.withdrawn,
+        "withdrawn_attendance_time": result.withdrawn_attendance_time,
+        "left_changed": result.left_changed,
     }
 
 

@@ -296,3 +296,13 @@ def _refuse_copies_outside_the_range(copies: pd.DataFrame, request: BridgeReques
             f"copy {row['attendance_id']} lies on {row['att_date'].date()}, outside the range followed "
             f"({request.start_date} to {request.end_date})"
         )
+
+
+def follow_counts(judgement: pd.DataFrame) -> dict[str, int]:
+    """F8: how many copies a judgement recodes, withdraws, and leaves because a person changed them."""
+    verdicts = judgement["verdict"]
+    return {
+        "recoded": int((verdicts == RECODE).sum()),
+        "withdrawn": int((verdicts == WITHDRAW).sum()),
+        "edited_not_followed": int((verdicts == EDITED).sum()),
+    }

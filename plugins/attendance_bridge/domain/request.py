@@ -51,7 +51,9 @@ class BridgeRequest:
             raise ValueError(f"start date {self.start_date} is after end date {self.end_date}")
 
 
-PARAMETER_NAMES = ("school_number", "year", "direction", "absent_periods", "start_date", "end_date", "dry_run")
+PARAMETER_NAMES = (
+    "school_number", "year", "direction", "absent_periods", "start_date", "end_date", "dry_run", "follow_sources",
+)  # fmt: skip
 # PostgreSQL integer columns hold school numbers; anything larger is a typo, not a school.
 # yearid 210 is 2200-2201: far enough for any real calendar, small enough to catch typos.
 LARGEST_YEARID = 210
@@ -75,6 +77,8 @@ class RunParameters:
     start_date: date | None
     end_date: date | None
     dry_run: bool
+    # F7: the copies of the school in the range follow their sources (SPEC section 8).
+    follow_sources: bool = True
 
 
 def refuse_unknown(conf: Mapping[str, object], known: Sequence[str], what: str) -> None:
@@ -105,6 +109,7 @@ def parse_run_parameters(conf: Mapping[str, object]) -> RunParameters:
         start_date=start,
         end_date=end,
         dry_run=_flag("dry_run", conf.get("dry_run", False)),
+        follow_sources=_flag("follow_sources", conf.get("follow_sources", True)),
     )
 
 
@@ -217,6 +222,8 @@ class RunScope:
     dry_run: bool
     sis_schema: str
     pipeline_schema: str
+    # F7: whether the run makes the school's copies in its range follow their sources.
+    follow_sources: bool = True
 
     def to_xcom(self) -> dict[str, Any]:
         value = {field.name: getattr(self, field.name) for field in fields(self)}
@@ -225,7 +232,9 @@ class RunScope:
     @classmethod
     def from_xcom(cls, value: Mapping[str, Any]) -> RunScope:
         """The scope from its XCom form (other keys, such as the task's ``seconds``, are not part of it)."""
-        known = {field.name: value[field.name] for field in fields(cls)}
+        # A scope written before issue 31 has no follow_sources: such a run did not follow (its tasks never read copies).
+        known = {field.name: value[field.name] for field in fields(cls) if field.name != "follow_sources"}
+        known["follow_sources"] = bool(value.get("follow_sources", False))
         return cls(
             **known
             | {"start_date": date.fromisoformat(known["start_date"]), "end_date": date.fromisoformat(known["end_date"])}

@@ -194,6 +194,11 @@ def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], d
     # 0 on a dry run and before a load, so a dry run reports the same counts as a load (X8).
     merged["skipped_source_changed"] = int(loaded.get("skipped_source_changed", 0))
     merged["declined_by_database"] = int(loaded.get("declined_by_database", 0))
+    if "recoded" in counts:  # the run followed its copies (F7): what the load did, or on a dry run what it would do
+        for name in ("recoded", "withdrawn"):
+            merged[name] = int(loaded[name]) if not dry_run and name in loaded else int(counts.get(name, 0))
+        # A copy or its source that changed after the run judged it is left for the next run, like a person's edit.
+        merged["edited_not_followed"] = int(counts.get("edited_not_followed", 0)) + int(loaded.get("left_changed", 0))
     return {name: merged[name] for name in COUNT_NAMES if name in merged}
 
 

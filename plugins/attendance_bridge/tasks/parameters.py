@@ -43,6 +43,7 @@ def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
         requested_direction=parameters.direction,
         absent_periods=parameters.absent_periods,
         dry_run=parameters.dry_run,
+        follow_sources=parameters.follow_sources,
         sis_schema=schema,
         pipeline_schema=own_schema,
     )

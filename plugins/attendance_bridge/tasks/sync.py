@@ -25,8 +25,10 @@ from attendance_bridge.config import DAILY_TO_MEETING, DIRECTION_AUTO, MEETING_T
 from attendance_bridge.db.backup import take_backup
 from attendance_bridge.db.connection import connect_sis
 from attendance_bridge.db.extract import PREFS_COLUMNS, read_prefs, read_school_frames
+from attendance_bridge.db.follow import copy_changes, read_copies
 from attendance_bridge.db.load import load_records
 from attendance_bridge.db.sis_tables import refuse_unfilled_column
+from attendance_bridge.domain.follow import follow_counts, frames_after_follow, judge_copies
 from attendance_bridge.domain.frames import RECORD_DTYPES, SchoolFrames, source_records
 from attendance_bridge.domain.request import RunScope
 from attendance_bridge.domain.rules import bridge_records
@@ -59,6 +61,12 @@ PREFS_FRAME = "prefs"
 # What the compute task stages besides the records: their source records as read (for the load)
 # and the report's detail tables (catalog.COMPUTED_DETAIL_TABLES).
 SOURCES_FRAME = "sources"
+# F1, F7: what the extract task stages for following: the school's copies in the range and their sources as they
+# are now (with each row's md5, which the load's follow function compares); and what the compute task stages: the
+# copies it judged stale or edited (F8), with their verdict and reason.
+COPIES_FRAME = "copies"
+COPY_SOURCES_FRAME = "copy_sources"
+FOLLOWED_FRAME = "followed"
 
 
 def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,7 +78,15 @@ def extract_school_tables(run: TaskRun, checked: Mapping[str, Any]) -> dict[str,
         with connect_sis() as conn:
             frames = read_school_frames(conn, scope.sis_schema, scope, scope.pipeline_schema)
             prefs = read_prefs(conn, scope.sis_schema, scope)
-        tables = {**{field.name: getattr(frames, field.name) for field in fields(frames)}, PREFS_FRAME: prefs}
+            followed = {}
+            if scope.follow_sources:  # F7: the school's copies whose day lies in the range, and their sources
+                copies, copy_sources = read_copies(
+                    conn, scope.pipeline_schema, scope.sis_schema, scope.school_number, scope.start_date, scope.end_date
+                )
+                followed = {COPIES_FRAME: copies, COPY_SOURCES_FRAME: copy_sources}
+        tables = {
+            **{field.name: getattr(frames, field.name) for field in fields(frames)}, PREFS_FRAME: prefs, **followed,
+        }  # fmt: skip
         stamp = staged_by(run, scope.school_number)
         paths = {name: write_frame(frame, folder / f"{name}.parquet", stamp) for name, frame in tables.items()}
         rows = {name: len(frame) for name, frame in tables.items()}
@@ -118,10 +134,18 @@ def validate_preconditions(run: TaskRun, checked: Mapping[str, Any], extracted: 
 def compute_missing_records(
     run: TaskRun, checked: Mapping[str, Any], extracted: Mapping[str, Any], preconditions: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The rules of SPEC section 5 over the staged frames; the records staged as Parquet."""
+    """The rules of SPEC section 5 over the staged frames; the records staged as Parquet.
+
+    When the run follows its copies (F7), each is judged against its source first (F1, F2), and the rules run on
+    the SIS as the verdicts leave it, so they also build what the corrected sources imply (F5); the copies to
+    recode or withdraw and those a person changed are staged for the load and the report (F8).
+    """
     request = RunScope.from_xcom(checked).bridge_request(PreconditionsChecked.from_xcom(preconditions).direction)
     with guarded_phase("compute_missing_records", run, request.school_number) as timing:
         frames, _ = staged_frames(Extracted.from_xcom(extracted))
+        judgement, copy_sources = followed_judgement(Extracted.from_xcom(extracted), frames, request)
+        if judgement is not None:
+            frames = frames_after_follow(frames, judgement)
         result = bridge_records(frames, request)
         folder = staging_folder(run.dag_id, run.run_id) / "compute"
         folder.mkdir(parents=True, exist_ok=True)
@@ -136,10 +160,37 @@ def compute_missing_records(
             name: write_frame(getattr(result, name), folder / f"{name}.parquet", stamp)
             for name in COMPUTED_DETAIL_TABLES
         }
-    log.info("compute_missing_records: %s %s", request.direction, result.counts)
+        counts = dict(result.counts)
+        if judgement is not None:
+            stale = copy_changes(judgement, copy_sources)  # with each source's md5, for the load's check
+            paths[FOLLOWED_FRAME] = write_frame(stale, folder / f"{FOLLOWED_FRAME}.parquet", stamp)
+            counts |= follow_counts(judgement)
+            log.info(
+                "compute_missing_records: copies followed (F1, F2): %s of %d", follow_counts(judgement), len(judgement)
+            )
+    log.info("compute_missing_records: %s %s", request.direction, counts)
     for warning in rule_warnings(result.counts):
         log.warning("compute_missing_records: %s", warning)
-    return Computed(paths, dict(result.counts), timing["seconds"]).to_xcom()
+    return Computed(paths, counts, timing["seconds"]).to_xcom()
+
+
+def followed_judgement(
+    extracted: Extracted, frames: SchoolFrames, request: Any
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """F1, F2: (the verdict on every copy the extract staged, their sources as read), or Nones when the run does not
+    follow (F7)."""
+    if COPIES_FRAME not in extracted.paths:
+        return None, None
+    copies = read_frame(extracted.paths[COPIES_FRAME])
+    sources = read_frame(extracted.paths[COPY_SOURCES_FRAME])
+    return judge_copies(frames, request, copies, sources), sources
+
+
+def followed_frames(frames: SchoolFrames, computed: Computed) -> SchoolFrames:
+    """The staged frames as the run's recodes and withdrawals leave them (F5), for the checks of what it builds."""
+    if FOLLOWED_FRAME not in computed.paths:
+        return frames
+    return frames_after_follow(frames, read_frame(computed.paths[FOLLOWED_FRAME]))
 
 
 def validate_candidates(
@@ -150,6 +201,7 @@ def validate_candidates(
     school = RunScope.from_xcom(checked).school_number
     with guarded_phase("validate_candidates", run, school) as timing:
         frames, _ = staged_frames(Extracted.from_xcom(extracted))
+        frames = followed_frames(frames, Computed.from_xcom(computed))
         records = staged_records(Computed.from_xcom(computed).paths["records"])
         folder = report_folder(school, run.dag_id, run.run_id)
         # The store holds the preconditions' results too, so the rebuilt site lists both gates.
@@ -202,14 +254,17 @@ def load_missing_records(run: TaskRun, checked: Mapping[str, Any], computed: Map
         records = staged_records(own_staged_file(run, school, staged["records"]))
         source_path = staged.get(SOURCES_FRAME)
         sources = read_frame(own_staged_file(run, school, source_path)) if source_path else None
+        followed_path = staged.get(FOLLOWED_FRAME)
+        changes = read_frame(own_staged_file(run, school, followed_path)) if followed_path else None
         refuse_other_schools(records, school, staged["records"])
         if sources is not None:
             refuse_other_schools(sources, school, source_path)
         with connect_sis() as conn:
             try:
                 loaded = load_records(
-                    conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, school, records, sources
-                )
+                    conn, scope.pipeline_schema, scope.sis_schema, run.dag_id, run.run_id, school, records, sources,
+                    changes=changes,
+                )  # fmt: skip
             except BackupNotVerified as exc:
                 if exc.school_number is not None:
                     raise

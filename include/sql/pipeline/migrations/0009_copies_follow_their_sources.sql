@@ -96,6 +96,8 @@ DECLARE
     time_marked bigint;
 BEGIN
     PERFORM {schema}.require_sis_tables(target_schema);
+    -- Nothing changes a copy, its times or its source between the checks below and the changes.
+    EXECUTE format('LOCK TABLE %I.attendance, %I.attendance_time IN SHARE ROW EXCLUSIVE MODE', target_schema, target_schema);
     DROP TABLE IF EXISTS pg_temp.bridge_follow_changes, pg_temp.bridge_follow_ready;
     CREATE TEMPORARY TABLE bridge_follow_changes ON COMMIT DROP AS SELECT * FROM unnest(changes);
     SELECT count(*) INTO bad
