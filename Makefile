@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.requirements-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser test test-unit test-integration demo airflow bench bench-district bench-phases bench-large lock clean
+.PHONY: help setup browser test test-unit test-integration demo airflow bench bench-follow bench-district bench-phases bench-large lock clean
 STUDENTS ?= 2500
 SCHOOLS ?= 20
 MODES ?= cold,warm,deployed
@@ -54,6 +54,10 @@ airflow: setup  ## the Airflow UI here on the embedded defaults: prints the addr
 
 bench: setup  ## whole sync runs (cold, warm, deployed) against their no-op floor and an in-database SQL reference (STUDENTS=2500)
 	PYTHONPATH=plugins:. $(BIN)/python bench/dag_runs.py --students $(STUDENTS) --modes $(MODES)
+	PYTHONPATH=plugins:. $(BIN)/python bench/follow.py --students $(STUDENTS)
+
+bench-follow: setup  ## what following copies costs a night with a year of copies behind it (STUDENTS=2500)
+	PYTHONPATH=plugins:. $(BIN)/python bench/follow.py --students $(STUDENTS)
 
 # STUDENTS is 600 here unless given (make bench-district SCHOOLS=4 STUDENTS=100); 2,500 for bench.
 bench-district: DISTRICT_STUDENTS = $(if $(filter file,$(origin STUDENTS)),600,$(STUDENTS))

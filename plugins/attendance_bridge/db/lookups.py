@@ -11,9 +11,12 @@ import psycopg
 
 from attendance_bridge.config import (
     BRIDGE_ONE_WAY,
+    BRIDGE_PERIOD_ONLY,
     BRIDGE_TWO_WAY,
     DISTRICT_OFFICE_SCHOOL_NUMBER,
     FIRST_YEARID,
+    MODE_DAILY,
+    MODE_MEETING,
     PREF_BRIDGE,
     PREF_RECORD_MODE_DAILY,
     PREF_RECORD_MODE_MEETING,
@@ -159,3 +162,34 @@ def find_bridge_schools(conn: psycopg.Connection, schema: str, first_day: date, 
             "pref_bridge": PREF_BRIDGE,
         },
     )
+
+
+def year_term_first_day(conn: psycopg.Connection, schema: str, school_number: int, yearid: int) -> date:
+    """The first day of the school's year term (P2 has found it already)."""
+    row = conn.execute(
+        statement("parameters/select_year_term_of", schema=schema), {"school_number": school_number, "yearid": yearid}
+    ).fetchone()
+    return row[1]
+
+
+def first_stale_copy_day(
+    conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, school_number: int, first_day: date, last_day: date
+) -> date | None:
+    """F7: the first day in [first_day, last_day] with a copy of the school that its source or its day no longer
+    implies as it is (a subset of F1, judged in SQL: ``include/sql/follow/select_first_stale_copy_day.sql``), or
+    None. The nightly bridge starts its range there, so corrections weeks back are followed; a quiet night costs
+    this one query."""
+    row = fetch_one(
+        conn,
+        statement("follow/select_first_stale_copy_day", pipeline_schema=pipeline_schema, sis_schema=sis_schema),
+        {
+            "school_number": school_number,
+            "sis_schema_name": sis_schema,
+            "first_day": first_day,
+            "last_day": last_day,
+            "mode_daily": MODE_DAILY,
+            "mode_meeting": MODE_MEETING,
+            "bridge_period_only": BRIDGE_PERIOD_ONLY,
+        },
+    )
+    return row["first_day"] if row else None

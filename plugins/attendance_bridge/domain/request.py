@@ -224,17 +224,27 @@ class RunScope:
     pipeline_schema: str
     # F7: whether the run makes the school's copies in its range follow their sources.
     follow_sources: bool = True
+    # F7, the nightly bridge: the night's first day, when the range starts earlier because a copy of the year term
+    # before the night no longer follows from its source (``db.lookups.first_stale_copy_day``); else None.
+    looked_back_from: date | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         value = {field.name: getattr(self, field.name) for field in fields(self)}
-        return value | {"start_date": self.start_date.isoformat(), "end_date": self.end_date.isoformat()}
+        looked_back = self.looked_back_from.isoformat() if self.looked_back_from else None
+        return value | {
+            "start_date": self.start_date.isoformat(), "end_date": self.end_date.isoformat(),
+            "looked_back_from": looked_back,
+        }  # fmt: skip
 
     @classmethod
     def from_xcom(cls, value: Mapping[str, Any]) -> RunScope:
         """The scope from its XCom form (other keys, such as the task's ``seconds``, are not part of it)."""
         # A scope written before issue 31 has no follow_sources: such a run did not follow (its tasks never read copies).
-        known = {field.name: value[field.name] for field in fields(cls) if field.name != "follow_sources"}
+        later = ("follow_sources", "looked_back_from")
+        known = {field.name: value[field.name] for field in fields(cls) if field.name not in later}
         known["follow_sources"] = bool(value.get("follow_sources", False))
+        looked_back = value.get("looked_back_from")
+        known["looked_back_from"] = date.fromisoformat(looked_back) if looked_back else None
         return cls(
             **known
             | {"start_date": date.fromisoformat(known["start_date"]), "end_date": date.fromisoformat(known["end_date"])}

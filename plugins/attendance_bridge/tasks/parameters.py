@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
+from attendance_bridge.catalog import NIGHTLY_DAG_ID
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db.connection import connect_sis, sis_schema
-from attendance_bridge.db.lookups import school_and_range
+from attendance_bridge.db.lookups import first_stale_copy_day, school_and_range, year_term_first_day
 from attendance_bridge.db.sis_tables import check_sis_tables
 from attendance_bridge.domain.request import RunScope, parse_run_parameters, plausible_school
 from attendance_bridge.tasks.runtime import TaskRun, guarded_phase, open_run_log
@@ -35,6 +37,21 @@ def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
         # a dry run is refused too, as it says what the load would do (X8).
         check_sis_tables(conn, schema, f"asked for school {parameters.school_number}")
         yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
+        looked_back_from = None
+        if run.dag_id == NIGHTLY_DAG_ID and parameters.follow_sources:
+            # F7: the nightly bridge follows the copies of the year term up to the night (corrections come later).
+            year_first = year_term_first_day(conn, schema, parameters.school_number, yearid)
+            stale = None
+            if year_first < start:
+                stale = first_stale_copy_day(
+                    conn, own_schema, schema, parameters.school_number, year_first, start - timedelta(days=1)
+                )
+            if stale is not None:
+                log.info(
+                    "check_parameters: a copy of %s no longer follows from its source; the night's run starts there "
+                    "instead of %s (F7)", stale, start,
+                )  # fmt: skip
+                looked_back_from, start = start, stale
     scope = RunScope(
         school_number=parameters.school_number,
         yearid=yearid,
@@ -44,6 +61,7 @@ def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
         absent_periods=parameters.absent_periods,
         dry_run=parameters.dry_run,
         follow_sources=parameters.follow_sources,
+        looked_back_from=looked_back_from,
         sis_schema=schema,
         pipeline_schema=own_schema,
     )
