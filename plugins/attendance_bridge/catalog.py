@@ -238,9 +238,11 @@ SUMMARY_COUNT_LABELS: dict[str, str] = {count.name: count.summary for count in C
 
 # --------------------------------------------------------------------------- detail tables
 
-# The detail tables of a sync run, with their titles: all but the last are staged by the
-# compute task; the last by the load (the source records that changed after the extract, X7).
+# The detail tables of a sync run, with their titles, in the order the run page shows them. The
+# compute task stages the followed copies (F8) apart from the rules' tables; the load stages the
+# source records that changed after the extract (X7).
 DETAIL_TABLES: dict[str, str] = {
+    "followed": "Copies followed: recoded, withdrawn, or left as a person edited them (F8)",
     "conflicts": "Conflicts",
     "mismatches": "Mismatches",
     "unscheduled": "Unscheduled records",
@@ -250,7 +252,9 @@ DETAIL_TABLES: dict[str, str] = {
     "source_changes": "Source records changed during the run",
 }
 SOURCE_CHANGES_TABLE = "source_changes"
-COMPUTED_DETAIL_TABLES = tuple(name for name in DETAIL_TABLES if name != SOURCE_CHANGES_TABLE)
+FOLLOWED_TABLE = "followed"
+# The tables the compute task stages from the rules' result, by attribute name.
+COMPUTED_DETAIL_TABLES = tuple(name for name in DETAIL_TABLES if name not in (SOURCE_CHANGES_TABLE, FOLLOWED_TABLE))
 
 
 # The rule's note that ends an expectation's sentence (its GX description): " (P5)." or

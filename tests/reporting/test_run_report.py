@@ -3,8 +3,14 @@ critical (issue 20, point 4)."""
 
 from __future__ import annotations
 
-from attendance_bridge.catalog import without_rule_note
-from attendance_bridge.reporting.run_report import precondition_summary, precondition_warnings, run_report
+from attendance_bridge.catalog import DETAIL_TABLES, without_rule_note
+from attendance_bridge.reporting.run_report import (
+    load_warnings,
+    precondition_summary,
+    precondition_warnings,
+    report_counts,
+    run_report,
+)
 
 CHECKED = {"check_parameters": {"school_number": 100}}
 
@@ -122,3 +128,20 @@ def test_the_report_shows_an_expectations_sentence_without_the_rule_note_the_rul
         without_rule_note("A sentence (with a note) that is not a rule's.")
         == "A sentence (with a note) that is not a rule's."
     )
+
+
+def test_a_run_that_followed_reports_what_its_load_did_to_the_copies_and_warns_of_those_it_left() -> None:
+    """F8: the load's recodes and withdrawals replace the compute's count; a copy or source that changed between
+    the judgement and the load is counted as left, and said in words next to the list it is still on."""
+    judged = {"candidates": 0, "recoded": 3, "withdrawn": 2, "edited_not_followed": 1}
+    loaded = {"inserted_attendance": 0, "recoded": 2, "withdrawn": 2, "left_changed": 1}
+
+    assert {name: report_counts(judged, loaded, False)[name] for name in judged if name != "candidates"} == {
+        "recoded": 2, "withdrawn": 2, "edited_not_followed": 2,
+    }  # fmt: skip
+    assert report_counts(judged, {}, True)["recoded"] == 3  # a dry run: what a load would do
+    assert "recoded" not in report_counts({"candidates": 0}, {}, False)  # a run that did not follow
+    [warning] = load_warnings(loaded)
+    assert warning.startswith("F2: 1 of the copies this run was to recode or withdraw were changed")
+    assert "'Copies followed'" in warning and DETAIL_TABLES["followed"].startswith("Copies followed")
+    assert load_warnings({**loaded, "left_changed": 0}) == []

@@ -7,7 +7,10 @@ change, to what, and that nothing else does. A dry run and a run with ``follow_s
 
 from __future__ import annotations
 
+import csv
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -238,3 +241,8 @@ def test_f2_x1_a_copy_a_person_edited_is_left_and_listed_and_a_record_no_run_bui
     assert state == "success", followed["message"]
     assert (followed["counts"]["edited_not_followed"], followed["counts"]["recoded"]) == (1, 0)
     assert attendance(sandbox) == rows  # the person's word stands; the teachers' records are as they were
+    # F8: the report lists it, with what happened and why.
+    with (Path(urlsplit(followed["report_path"]).path).parent / "followed.csv").open(newline="") as listed:
+        assert [(row["attendance_id"], row["verdict"], row["reason"]) for row in csv.DictReader(listed)] == [
+            (str(copy_id), "edited", "changed by a person")
+        ]

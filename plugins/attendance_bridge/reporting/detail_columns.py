@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from attendance_bridge.config import MODE_DAILY, MODE_MEETING
+from attendance_bridge.reporting.followed_copies import VERDICT_WORDS
 from attendance_bridge.reporting.run_report import STUDENT_ID
 
 # The school's own student number, shown beside (CSV) or in place of (page) the SIS's id.
@@ -31,6 +32,7 @@ HEADINGS: dict[str, str] = {
     STUDENT_NUMBER: "Student number",
     STUDENT_ID: "Student id",
     "att_date": "Date",
+    "period": "Period",
     "att_mode_code": "Kind",
     "kept_attendance_code": "Kept code",
     "other_attendance_code": "Other code",
@@ -38,10 +40,14 @@ HEADINGS: dict[str, str] = {
     "meeting_attendance_code": "Meeting code (bridge period)",
     "attendance_code": "Code",
     "existing_attendance_code": "Code of the existing record",
+    "old_attendance_code": "Old code",
+    "new_attendance_code": "New code",
+    "verdict": "What happened",
     "problem": "What happened to it",
     "now_attendance_code": "Code now",
     "rule": "Rule",
     "reason": "Why",
+    "built_by_run_id": "Built by run",
     "bridge_periodid": "Bridge period (id)",
     "ccid": "Enrolment (cc id)",
     "periodid": "Period (id)",
@@ -58,6 +64,7 @@ HEADINGS: dict[str, str] = {
     "now_studentid": "Student id now",
     "now_att_date": "Date now",
     "now_att_mode_code": "Kind now",
+    "built_by_dag_id": "Built by DAG",
 }
 # Values the page says in words, by column.
 _KINDS = {MODE_DAILY: "Daily", MODE_MEETING: "Meeting"}
@@ -65,11 +72,12 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
     "att_mode_code": _KINDS,
     "now_att_mode_code": _KINDS,
     "problem": {"deleted": "deleted", "changed": "changed", "id_reused": "its id now names more than one record"},
+    "verdict": VERDICT_WORDS,
 }
 # A flag as the CSV writes it, and as the page says it.
 YES_NO = {"True": "yes", "False": "no"}
 # Columns of words, which may wrap on the page (numbers, ids and dates stay on one line).
-_TEXT_SUFFIXES = ("attendance_code", "problem", "reason")
+_TEXT_SUFFIXES = ("attendance_code", "problem", "reason", "verdict")
 
 
 @dataclass(frozen=True)

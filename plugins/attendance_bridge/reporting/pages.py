@@ -123,6 +123,7 @@ def run_page(
     counts = report.get("counts") or {}
     return _template("run_report.html").render(
         report=report,
+        followed_by_reason=_followed_by_reason(report.get("followed_by_reason") or [], dry_run),
         title=_school_title(report),
         status=_status(report, rollback),
         rollback=rollback,
@@ -142,6 +143,22 @@ def run_page(
         links=links,
         generated_at=_now(),
     )
+
+
+def _followed_by_reason(rows: list[Mapping[str, Any]], dry_run: bool) -> list[dict[str, Any]]:
+    """report.json's copies followed per reason (F8), each with how many and what happened in words; on a dry run
+    what would happen."""
+    shown = []
+    for row in rows:
+        copies = int(row.get("copies") or 0)
+        what = row.get("what_happened") or row.get("verdict") or ""
+        shown.append(
+            {
+                **row,
+                "how_many": f"{copies:,} cop{'y' if copies == 1 else 'ies'}, {'would be ' if dry_run else ''}{what}",
+            }
+        )
+    return shown
 
 
 def rollback_page(report: Mapping[str, Any], links: Mapping[str, str | None]) -> str:

@@ -235,6 +235,14 @@ def load_warnings(loaded: Mapping[str, Any]) -> list[str]:
             f"The database did not keep {declined} of the records the run inserted (a trigger or rule on the "
             "attendance table declined them): they are not in the SIS and not counted as added."
         )
+    left = int(loaded.get("left_changed") or 0)
+    if left:
+        warnings.append(
+            f"F2: {left} of the copies this run was to recode or withdraw were changed, or their source was, after "
+            "the run read them (by a person, or a correction while the run was in flight); they were left as they "
+            "are and are counted as left, not as recoded or withdrawn. The list under 'Copies followed' shows what "
+            "the run judged; the next run judges them again."
+        )
     if loaded.get("from_load_log"):
         warnings.append(
             "The task that added the records ended without reporting (its process stopped after the records were "

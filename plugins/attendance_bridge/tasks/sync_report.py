@@ -18,13 +18,14 @@ from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
 from attendance_bridge import checks
-from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, SOURCE_CHANGES_TABLE
+from attendance_bridge.catalog import COMPUTED_DETAIL_TABLES, FOLLOWED_TABLE, SOURCE_CHANGES_TABLE
 from attendance_bridge.config import pipeline_schema
 from attendance_bridge.db import lookups, migrations, run_log
 from attendance_bridge.db.connection import connect_sis, describe_transient, is_transient
 from attendance_bridge.domain.request import RunScope, plausible_school
 from attendance_bridge.domain.task_results import Loaded, SyncResults
 from attendance_bridge.reporting import publish
+from attendance_bridge.reporting.followed_copies import followed_by_reason, followed_table
 from attendance_bridge.reporting.records_by_date import candidates_by_date_and_code, with_descriptions
 from attendance_bridge.reporting.run_folders import (
     REPORT_JSON,
@@ -36,7 +37,7 @@ from attendance_bridge.reporting.run_folders import (
 )
 from attendance_bridge.reporting.run_report import run_outcome, run_report, student_ids
 from attendance_bridge.tasks.runtime import TaskRun, log_done, log_start, refuse_unservable_run
-from attendance_bridge.tasks.sync import staged_records
+from attendance_bridge.tasks.sync import FOLLOWED_FRAME, staged_records
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def write_report(
     by_date: list[dict[str, Any]] = []
     school_name, codes = None, {}
     student_numbers: dict[int, Any] | None = None
+    followed = _followed_by_reason(upstream)
 
     def report_of(message: str | None, by_date: list[dict[str, Any]]) -> dict[str, Any]:
         document = run_report(
@@ -83,6 +85,8 @@ def write_report(
         # For the report page: the school's name, and when the report was written (the index's order).
         document["school_name"] = school_name
         document["written_at"] = datetime.now(UTC).isoformat()
+        if followed is not None:  # the run followed its copies (F7): what it did to them, by reason (F8)
+            document["followed_by_reason"] = followed
         return document
 
     def first_message() -> str | None:
@@ -220,12 +224,39 @@ def _finish_run_log(
 
 
 def _staged_details(upstream: Mapping[str, Any]) -> dict[str, str]:
-    """The run's detail tables as staged: the compute task's, then the load's ({name: path})."""
+    """The run's detail tables as staged: the compute task's (the copies it followed, F8, among them), then the
+    load's ({name: path})."""
     results = SyncResults.from_xcom(upstream)
     computed = results.computed.paths if results.computed else {}
     loaded = results.loaded.paths if results.loaded else {}
     staged = {name: computed[name] for name in COMPUTED_DETAIL_TABLES if name in computed}
+    staged |= {FOLLOWED_TABLE: computed[FOLLOWED_FRAME]} if FOLLOWED_FRAME in computed else {}
     return staged | ({SOURCE_CHANGES_TABLE: loaded[SOURCE_CHANGES_TABLE]} if SOURCE_CHANGES_TABLE in loaded else {})
+
+
+def _detail_frames(upstream: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's detail tables as the report lists them: as staged, the followed copies with their periods named."""
+    frames = {name: read_frame(path) for name, path in _staged_details(upstream).items()}
+    if FOLLOWED_TABLE in frames:
+        extracted = SyncResults.from_xcom(upstream).extracted
+        period_path = extracted.paths.get("period") if extracted else None
+        frames[FOLLOWED_TABLE] = followed_table(
+            frames[FOLLOWED_TABLE], read_frame(period_path) if period_path else None
+        )
+    return frames
+
+
+def _followed_by_reason(upstream: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """How many copies the run recoded, withdrew and left, per reason, with what each reason means (F8); None when
+    the run did not follow its copies, or their list cannot be read (a warning: the CSV and page say the rest)."""
+    computed = SyncResults.from_xcom(upstream).computed
+    if computed is None or FOLLOWED_FRAME not in computed.paths:
+        return None
+    try:
+        return followed_by_reason(read_frame(computed.paths[FOLLOWED_FRAME]))
+    except Exception as exc:  # noqa: BLE001 (the counts are in the report all the same)
+        log.warning("write_report: the copies followed could not be read: %s: %s", type(exc).__name__, exc)
+        return None
 
 
 def _publish_pages(
@@ -239,8 +270,7 @@ def _publish_pages(
     page = None
     try:
         started = time.perf_counter()
-        frames = {name: read_frame(path) for name, path in _staged_details(upstream).items()}
-        publish.write_detail_csvs(folder, frames, codes, student_numbers)
+        publish.write_detail_csvs(folder, _detail_frames(upstream), codes, student_numbers)
         page = publish.render_run_page(folder)
         publish.publish_index(reports_base_of(folder))
         log.info("write_report: report page written in %.2f s", time.perf_counter() - started)
