@@ -411,3 +411,37 @@ def test_the_index_tells_a_night_from_an_end_of_term_and_a_night_s_summary_has_n
     assert "<th>Terms</th>" not in pages.district_summary_page(night)
     year_end = district_summary("e", day, planned, [], {"school_100_meeting_to_daily": None}, {}, END_OF_TERM_DAG_ID)
     assert "<th>Terms</th>" in pages.district_summary_page(year_end)
+
+
+@pytest.mark.parametrize("dag_id", ["attendance_bridge_nightly", "attendance_bridge_end_of_term"])
+def test_the_district_summary_has_a_column_and_a_total_for_each_count_of_the_copies_followed(dag_id: str) -> None:
+    """F8: recoded, withdrawn and edited-not-followed per school and for the district; a school whose run did not
+    follow its copies has blank cells there, not zeros it never counted."""
+    from attendance_bridge.domain.reconciliation import district_summary
+
+    planned = [
+        {"key": f"school_{school}", "school_number": school, "school_name": f"School {school}", "yearid": 35,
+         "start_date": "2026-02-02", "end_date": "2026-02-02", "direction": "meeting_to_daily",
+         "conf": {"dry_run": False}}
+        for school in (100, 200, 300)
+    ]  # fmt: skip
+    follows = {"inserted": 1, "recoded": 1_200, "withdrawn": 4, "edited_not_followed": 1}
+    reports = {
+        "school_100": sync_report(counts=follows),
+        "school_200": sync_report(counts={**follows, "recoded": 3, "withdrawn": 0}),
+        "school_300": sync_report(counts={"inserted": 2}),  # follow_sources off
+    }
+    day = {"first_day": "2026-02-02", "last_day": "2026-02-02", "timezone": "UTC", "mode": "apply"}
+    html = pages.district_summary_page(district_summary("q", day, planned, [], reports, {}, dag_id))
+
+    table = html.split('id="school-rows"')[1].split("</table>")[0]
+    headings = re.findall(r"<th>([^<]+)</th>", table.split("</tr>")[0])
+    columns = {"Recoded": "1,203", "Withdrawn": "4", "Edited, not followed": "2", "Added": "4"}
+    assert set(columns) <= set(headings)
+    totals = re.findall(r'<td class="number"><strong>([^<]*)</strong></td>', table)
+    counted = headings[-len(totals) :]
+    assert {heading: totals[counted.index(heading)] for heading in columns} == columns
+    rows = re.findall(r'<tr class="school" data-school="(\d+)".*?</tr>', table, flags=re.DOTALL)
+    assert rows == ["100", "200", "300"]
+    third = re.findall(r'<td class="number">([^<]*)</td>', table.split('data-school="300"')[1].split("</tr>")[0])
+    assert third[counted.index("Recoded")] == "" and third[counted.index("Added")] == "2"
