@@ -159,6 +159,9 @@ def test_f3_f4_f6_a_recode_and_a_withdrawal_land_and_their_rollback_restores_the
     assert (counts["recodes_undone"], counts["withdrawals_undone"], counts["attendance_time_restored"]) == (
         1, 1, time_rows,
     )  # fmt: skip
+    assert rolled.restored == {
+        key: value for key, value in counts.items() if key not in ("attendance", "attendance_time")
+    }
     # The copies are copies again, as their building run left them: once the person's edit is taken back, the
     # building run's rollback removes every one of them.
     box.q("UPDATE {sis}.attendance SET att_comment = NULL WHERE id = %(i)s", i=edited)
@@ -200,7 +203,8 @@ def test_f6_the_building_runs_rollback_takes_a_later_recode_and_withdrawal_as_th
     assert set(now["attendance"]["id"]) == set(before_any["attendance"]["id"])
     assert len(now["attendance_time"]) == len(before_any["attendance_time"])
     # The follower's changes have nothing left to restore: its rollback says so and changes nothing.
-    roll_back_run(box.conn, box.own, SCHOOL, "follower", "undo-follower", "auditor")
+    moot = roll_back_run(box.conn, box.own, SCHOOL, "follower", "undo-follower", "auditor")
+    assert moot.restored["nothing_to_undo"] == 2 and moot.restored["recodes_undone"] == 0  # F8: said in its report
     assert_same_sis(box, now)
     assert {row[0] for row in box.q("SELECT undone_how FROM {own}.followed")} == {
         "nothing to restore: run built that built the copy was rolled back first"

@@ -445,3 +445,33 @@ def test_the_district_summary_has_a_column_and_a_total_for_each_count_of_the_cop
     assert rows == ["100", "200", "300"]
     third = re.findall(r'<td class="number">([^<]*)</td>', table.split('data-school="300"')[1].split("</tr>")[0])
     assert third[counted.index("Recoded")] == "" and third[counted.index("Added")] == "2"
+
+
+def test_a_rollback_of_a_run_that_followed_copies_says_what_it_restored_and_the_run_page_says_it_too(tmp_path) -> None:
+    """F6, F8: the rollback page and the page of the run it undid say how many recodes were undone and withdrawn
+    copies restored, from the run log's rollback_counts as the rollback task reports them."""
+    sync = sync_report(counts={"inserted": 0, "recoded": 2, "withdrawn": 1, "edited_not_followed": 0})
+    folder = write_run(tmp_path, sync)
+    restored = {"recodes_undone": 2, "withdrawals_undone": 1, "attendance_time_restored": 1,
+                "withdrawn_by_later_runs": 0, "nothing_to_undo": 0}  # fmt: skip
+    rollback = {
+        "dag_id": "attendance_bridge_rollback", "run_id": "manual__2026-03-05T09:00:00+00:00", "triggered_by": "auditor",
+        "parameters": {"school_number": 100, "run_id": sync["run_id"]}, "status": "succeeded",
+        "outcome": "rolled_back", "message": "rolled back", "school_number": 100, "sync_run_id": sync["run_id"],
+        "sync_dag_id": sync["dag_id"], "deleted": {"attendance": 0, "attendance_time": 0}, "restored": restored,
+        "rolled_back_at": "2026-03-05T09:00:03+00:00", "rolled_back_by": "jane",
+        "rollback_run_id": "manual__2026-03-05T09:00:00+00:00", "written_at": "2026-03-05T09:00:04+00:00",
+    }  # fmt: skip
+    rollback_folder = write_run(tmp_path, rollback, frames={})
+    publish.publish_rollback(rollback_folder)
+
+    undone = Path((rollback_folder / "report.html").path).read_text()
+    shown = dict(re.findall(r'<tr class="restored" data-count="(\w+)"><th>[^<]+</th><td class="number">(\d+)<', undone))
+    assert shown == {"recodes_undone": "2", "withdrawals_undone": "1", "attendance_time_restored": "1"}
+    notice = Path((folder / "report.html").path).read_text().split('id="rolled-back"')[1].split("</div>")[0]
+    assert "2 of the copies it recoded have their previous code again, and 1 it withdrew are back in the SIS" in notice
+
+    plain = {**rollback, "restored": {}}
+    assert 'class="restored"' not in pages.rollback_page(plain, {"index": "i"})
+    nothing_back = {**rollback, "restored": {**restored, "recodes_undone": 0, "withdrawals_undone": 0}}
+    assert 'class="restored"' not in pages.rollback_page(nothing_back, {"index": "i"})

@@ -113,6 +113,7 @@ def test_f3_f4_a_teachers_correction_recodes_the_daily_copy_and_a_deleted_source
     state, undone = run_rollback(rollback_dag, school_number=100, run_id=followed["run_id"])
     assert state == "success", undone["message"]
     assert attendance(sandbox) == rows and times(sandbox) == time_rows
+    assert "1 recode undone" in undone["message"] and "1 withdrawn copy restored" in undone["message"]  # F8
 
 
 def test_f4_the_office_deleting_a_daily_absence_withdraws_its_meeting_copies_in_every_period(

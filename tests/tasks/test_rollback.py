@@ -433,3 +433,40 @@ def test_a_column_dropped_since_the_run_is_named_and_nothing_is_deleted(sandbox,
         "there, then run the rollback again; nothing was deleted"
     ), report["message"]
     assert snapshot(sandbox) == before
+
+
+def test_a_rollback_of_a_run_that_followed_copies_says_in_words_what_it_restored() -> None:
+    """F6, F8: the run log's rollback_counts (as ``RollbackResult.restored``) in the rollback's message; a plan
+    only says the changes it would undo. Without any database."""
+    from attendance_bridge.tasks.rollback import _outcome, restored_in_words
+
+    done = {
+        "outcome": "rolled_back", "sync_run_id": "follower", "school_number": 100,
+        "deleted": {"attendance": 4, "attendance_time": 1},
+        "restored": {"recodes_undone": 2, "withdrawals_undone": 1, "attendance_time_restored": 1,
+                     "withdrawn_by_later_runs": 0, "nothing_to_undo": 0},
+    }  # fmt: skip
+    assert _outcome({}, done, None) == (
+        "rolled_back",
+        (
+            "run follower of school 100 rolled back: 4 attendance and 1 attendance_time rows deleted; 2 recodes "
+            "undone (the copies have their previous code again); 1 withdrawn copy restored with 1 attendance time, "
+            "ids included; nothing else touched"
+        ),
+    )
+    assert restored_in_words({"recodes_undone": 1, "withdrawals_undone": 0, "nothing_to_undo": 3}) == [
+        "1 recode undone (the copy has its previous code again)",
+        "3 changes the run made to copies needed nothing (the run that built them was rolled back first)",
+    ]
+    assert restored_in_words({"withdrawn_by_later_runs": 2}) == [
+        "2 rows of the run that later runs had withdrawn needed nothing (already out of the SIS)"
+    ]
+    # A run that followed no copy: the message as before.
+    assert _outcome({}, {**done, "restored": {}}, None)[1].endswith("rows deleted, nothing else touched")
+    plan = {"dry_run": True, "already_rolled_back": False, "sync_run_id": "follower", "school_number": 100,
+            "rows": {"attendance": 0, "attendance_time": 0}, "followed": 3}  # fmt: skip
+    assert _outcome(plan, {}, None)[1] == (
+        "plan only: run follower of school 100 can be rolled back; 0 attendance and 0 attendance_time rows would be "
+        "deleted; the 3 changes it made to copies earlier runs built (recodes and withdrawals) would be undone, and "
+        "nothing was"
+    )

@@ -34,6 +34,7 @@ from attendance_bridge.domain.rollback_plan import (
     RowCheck,
     SyncRun,
     require_verifiable_rows,
+    restored_counts,
     rows_refusal,
     sync_run_from_row,
 )
@@ -227,6 +228,12 @@ def roll_back_run(
             # The function checks the counts against the lineage itself; this only catches a run whose
             # lineage grew between find_sync_run and the delete, which the school's lock rules out.
             raise RuntimeError(f"the rollback of run {run.run_id} deleted {deleted} but planned {run.rows}")
+        # F6: the recodes undone and the copies restored, as the function recorded them in the run log.
+        recorded = fetch_one(
+            conn,
+            statement("rollback/select_rollback_counts", pipeline_schema=pipeline_schema),
+            {"dag_id": run.dag_id, "run_id": run.run_id},
+        )
     return RollbackResult(
         outcome="rolled_back",
         sync_run_id=run.run_id,
@@ -237,6 +244,7 @@ def roll_back_run(
         rolled_back_by=rolled_back_by,
         rollback_run_id=rollback_run_id,
         seconds=round(time.perf_counter() - started, 3),
+        restored=restored_counts(recorded["rollback_counts"] if recorded else None),
     )
 
 
@@ -254,6 +262,7 @@ def _already(run: SyncRun, rollback_run_id: str, started: float) -> RollbackResu
         rolled_back_by=run.rolled_back_by,
         rollback_run_id=run.rollback_run_id,
         seconds=round(time.perf_counter() - started, 3),
+        restored=restored_counts(run.rollback_counts) if by_this_run else {},
     )
 
 

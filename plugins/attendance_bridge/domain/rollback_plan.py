@@ -182,6 +182,14 @@ class RollbackResult:
     rolled_back_by: str | None
     rollback_run_id: str | None
     seconds: float
+    # F6: what the rollback restored of the run's recodes and withdrawals, and what needed nothing (the keys of
+    # run_log.rollback_counts beside the tables'); empty for a run that followed no copy.
+    restored: dict[str, int] = field(default_factory=dict)
+
+
+def restored_counts(rollback_counts: Mapping[str, int] | None) -> dict[str, int]:
+    """The keys of a run's ``rollback_counts`` that are not rows deleted per table (F6), as whole numbers."""
+    return {key: int(value) for key, value in (rollback_counts or {}).items() if key not in TABLES}
 
 
 def _by_run(run_id: str | None) -> str:

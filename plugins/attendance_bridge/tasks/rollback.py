@@ -68,6 +68,8 @@ def plan_rollback(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
         "sis_schema": target.sis_schema,
         "pipeline_schema": own_schema,
         "rows": dict(target.rows),
+        # F6: the recodes and withdrawals of earlier runs' copies the run made, which its rollback undoes.
+        "followed": target.followed,
         "plan_path": plan_path,
         "seconds": timing["seconds"],
     }
@@ -139,6 +141,7 @@ def write_report(
             "pipeline_schema": own_schema,
             "rows_checked": plan.get("rows"),
             "deleted": deleted,
+            "restored": done.get("restored") or {},
             "rolled_back_at": done.get("rolled_back_at"),
             "rolled_back_by": done.get("rolled_back_by"),
             "rollback_run_id": done.get("rollback_run_id"),
@@ -197,20 +200,62 @@ def _outcome(plan: Mapping[str, Any], done: Mapping[str, Any], recorded: str | N
                 f"{what} was already rolled back at {done['rolled_back_at']} by {done['rolled_back_by'] or 'unknown'} "
                 f"(rollback run {done['rollback_run_id']}); nothing was done"
             )
+        # F6: and what it restored of the run's recodes and withdrawals of copies, when there was any.
+        undone = "".join(f"; {part}" for part in restored_in_words(done.get("restored") or {}))
         return "rolled_back", (
             f"{what} rolled back: {deleted.get('attendance', 0)} attendance and "
-            f"{deleted.get('attendance_time', 0)} attendance_time rows deleted, nothing else touched"
+            f"{deleted.get('attendance_time', 0)} attendance_time rows deleted{undone}"
+            f"{'; ' if undone else ', '}nothing else touched"
         )
     if plan.get("dry_run"):
         what = f"run {plan['sync_run_id']} of school {plan['school_number']}"
         if plan["already_rolled_back"]:
             return "already_rolled_back", f"plan only: {what} was already rolled back; nothing would be done"
-        rows = plan["rows"]
+        rows, followed = plan["rows"], int(plan.get("followed") or 0)
+        changes = (
+            f"; the {_many(followed, 'change', 'changes')} it made to copies earlier runs built (recodes and "
+            "withdrawals) would be undone"
+            if followed
+            else ""
+        )
         return "planned", (
             f"plan only: {what} can be rolled back; {rows['attendance']} attendance and "
-            f"{rows['attendance_time']} attendance_time rows would be deleted, and nothing was"
+            f"{rows['attendance_time']} attendance_time rows would be deleted{changes}, and nothing was"
         )
     return "failed", recorded or "the rollback did not finish; nothing was deleted (see the task logs)"
+
+
+def restored_in_words(restored: Mapping[str, int]) -> list[str]:
+    """What a rollback did about the run's recodes and withdrawals of copies (F6, ``RollbackResult.restored``), in
+    words, one part per kind it met; none for a run that followed no copy."""
+    parts = []
+    recodes = int(restored.get("recodes_undone") or 0)
+    if recodes:
+        whose = "the copy has its" if recodes == 1 else "the copies have their"
+        parts.append(f"{_many(recodes, 'recode', 'recodes')} undone ({whose} previous code again)")
+    withdrawals = int(restored.get("withdrawals_undone") or 0)
+    if withdrawals:
+        times = int(restored.get("attendance_time_restored") or 0)
+        with_times = f" with {_many(times, 'attendance time', 'attendance times')}" if times else ""
+        parts.append(f"{_many(withdrawals, 'withdrawn copy', 'withdrawn copies')} restored{with_times}, ids included")
+    withdrawn_before = int(restored.get("withdrawn_by_later_runs") or 0)
+    if withdrawn_before:
+        parts.append(
+            f"{_many(withdrawn_before, 'row', 'rows')} of the run that later runs had withdrawn needed nothing "
+            "(already out of the SIS)"
+        )
+    moot = int(restored.get("nothing_to_undo") or 0)
+    if moot:
+        parts.append(
+            f"{_many(moot, 'change', 'changes')} the run made to copies needed nothing (the run that built them was "
+            "rolled back first)"
+        )
+    return parts
+
+
+def _many(count: int, one: str, more: str) -> str:
+    """A count and its noun: 1 recode, 3 recodes."""
+    return f"{count:,} {one if count == 1 else more}"
 
 
 def _plan_document(target: SyncRun, check: RowCheck | None) -> dict[str, Any]:
