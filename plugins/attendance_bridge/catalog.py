@@ -108,8 +108,9 @@ class Count:
 
 _LEFT_OUT = "X7 left out: their source record changed during the run"
 _DECLINED = "not kept by the database (a trigger declined them)"
-_RECODED = "F3 copies recoded: their source's code changed since a run built them"
+_RECODED = "F3 copies recoded: their source's code changed"
 _WITHDRAWN = "F4 copies withdrawn: their source no longer implies them"
+_EDITED = "F2 copies left as they are: a person edited them"
 
 # In the order an auditor reads them.
 COUNTS: tuple[Count, ...] = (
@@ -187,6 +188,7 @@ COUNTS: tuple[Count, ...] = (
         "edited_not_followed",
         "Copies left as they are: a person changed them since a run built them (F2)",
         summary="Edited, not followed",
+        demo={MEETING_TO_DAILY: _EDITED, DAILY_TO_MEETING: _EDITED},
     ),
     Count(
         "conflicts",

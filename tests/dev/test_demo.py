@@ -52,3 +52,25 @@ def test_a_run_that_left_no_candidates_validation_or_data_docs_says_so(capsys, t
     printed = capsys.readouterr().out
     assert "records to add: none (the run did not get that far" in printed
     assert "both validations as pages: none" in printed and "data_docs/index.html" not in printed
+
+
+def test_the_counts_of_the_copies_followed_print_in_the_column_of_the_others(capsys, tmp_path) -> None:
+    """F8: recoded, withdrawn and left as a person edited them, by the rule they come from, their numbers right-aligned
+    with every other count's however long the labels (0 on a fresh demo, where no copy exists yet)."""
+    folder = run_folder(tmp_path, "first")
+    counts = {"source_records_read": 9558, "inserted": 7, "recoded": 1_234, "withdrawn": 0, "edited_not_followed": 2}
+    for direction in ("meeting_to_daily", "daily_to_meeting"):
+        report = {**demo_report(folder), "counts": counts}
+        report["resolved"] = {**report["resolved"], "direction": direction}
+        demo.print_summary(100, [report], [("first run", 3.0, tmp_path / "a.log")])
+        lines = capsys.readouterr().out.splitlines()
+
+        first = next(at for at, line in enumerate(lines) if line.startswith("  first run:"))
+        counted = lines[first + 1 : next(at for at, line in enumerate(lines) if "report page:" in line)]
+        shown = {line.rsplit(maxsplit=1)[0].strip(): line.split()[-1] for line in counted if line.startswith("    F")}
+        assert shown == {
+            "F3 copies recoded: their source's code changed": "1,234",
+            "F4 copies withdrawn: their source no longer implies them": "0",
+            "F2 copies left as they are: a person edited them": "2",
+        }
+        assert len({len(line) for line in counted}) == 1, counted  # one column, however long a label

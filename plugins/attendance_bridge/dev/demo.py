@@ -130,11 +130,13 @@ def print_summary(school: int, reports: list[dict], outcomes: list[tuple[str, fl
             f"\n  {attempt}: {report['status']} in {seconds:.0f} s, {resolved['direction']} "
             f"(auto: {resolved['auto_direction']}), {resolved['start_date']} to {resolved['end_date']}"
         )
-        # The counts labelled with the rules they come from, in the catalogue's order.
-        for count in COUNTS:
-            label = count.demo.get(resolved["direction"])
-            if label is not None:
-                print(f"    {label:<58} {counts.get(count.name, 0):>9,}")
+        # The counts labelled with the rules they come from, in the catalogue's order, in one column.
+        labelled = [
+            (count.demo[resolved["direction"]], count.name) for count in COUNTS if resolved["direction"] in count.demo
+        ]
+        width = max((len(label) for label, _ in labelled), default=0)
+        for label, name in labelled:
+            print(f"    {label:<{width}} {counts.get(name, 0):>9,}")
         validations = report.get("validation_results") or {}
         print(f"    report page:        {_local(run_page_url(report['report_path']))}")
         print(f"    report (JSON):      {_local(report['report_path'])}")
