@@ -38,8 +38,8 @@ VERDICT_WORDS: dict[str, str] = {RECODE: "recoded", WITHDRAW: "withdrawn", EDITE
 # What each reason means and what the run did about it, in one sentence, for an administrator.
 REASON_SENTENCES: dict[str, str] = {
     DELETED_BY_A_PERSON: (
-        "someone deleted this copy in the SIS after a run built it; a person's word stands, so the run leaves it "
-        "as it is (F2)"
+        "someone deleted this copy in the SIS after a run built it; the follow does not put it back (F2), but the "
+        "rules, finding no record there, may build one again, among the records added"
     ),
     CHANGED_BY_A_PERSON: (
         "someone changed this copy in the SIS (its code, a comment, ...) after a run built it; a person's word "
