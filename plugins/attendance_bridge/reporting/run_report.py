@@ -94,6 +94,9 @@ def run_report(
             # P3: an explicit direction is allowed either way; the report notes the difference.
             "direction_differs_from_auto": bool(direction and auto_direction and direction != auto_direction),
             "absent_periods": scope.absent_periods if scope else None,
+            "follow_sources": scope.follow_sources if scope else None,
+            # F7: the nightly bridge started before its night, at the first day with a copy to follow.
+            "looked_back_from": scope.looked_back_from.isoformat() if scope and scope.looked_back_from else None,
         },
         "preconditions": precondition_summary(upstream, message) + precondition_warnings(upstream),
         "checks": preconditions.checks if preconditions else [],
@@ -197,8 +200,9 @@ def report_counts(counts: Mapping[str, int] | None, loaded: Mapping[str, Any], d
     if "recoded" in counts:  # the run followed its copies (F7): what the load did, or on a dry run what it would do
         for name in ("recoded", "withdrawn"):
             merged[name] = int(loaded[name]) if not dry_run and name in loaded else int(counts.get(name, 0))
-        # A copy or its source that changed after the run judged it is left for the next run, like a person's edit.
-        merged["edited_not_followed"] = int(counts.get("edited_not_followed", 0)) + int(loaded.get("left_changed", 0))
+        # A person's edits as the run judged them; a copy or source that changed after that is the load's warning
+        # (left_changed), not a person's edit the run saw.
+        merged["edited_not_followed"] = int(counts.get("edited_not_followed", 0))
     return {name: merged[name] for name in COUNT_NAMES if name in merged}
 
 
