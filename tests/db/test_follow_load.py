@@ -15,6 +15,7 @@ from attendance_bridge.config import BRIDGE_PERIOD_ONLY, MEETING_TO_DAILY
 from attendance_bridge.db import run_log
 from attendance_bridge.db.follow import copy_changes, follow_copies, read_copies
 from attendance_bridge.db.rollback import roll_back_run
+from attendance_bridge.domain.rollback_plan import RollbackRefused
 from psycopg import errors
 
 # The write path's sandbox and its fixture ``box`` (imported, so pytest finds the fixture here too).
@@ -238,3 +239,28 @@ def test_x1_f3_the_follow_function_changes_no_record_a_run_did_not_build_and_rec
         follow(box, "forger2", wrong_code)
     assert_same_sis(box, before)
     assert box.count("SELECT count(*) FROM {own}.followed") == 0
+
+
+def test_f6_a_copy_changed_after_a_run_recoded_it_stops_that_runs_rollback_by_name_and_nothing_changes(
+    box: Sandbox,
+) -> None:
+    built_run(box, "built")
+    _, _, (recoded, _, _) = three_copies(box)
+    new_code = other_code(box, source_of(box, recoded))
+    box.q(
+        "UPDATE {sis}.attendance SET attendance_codeid = %(c)s WHERE id = %(i)s", c=new_code, i=source_of(box, recoded)
+    )
+    copies, sources = read_copies(box.conn, box.own, box.sis, SCHOOL, YEAR_START, YEAR_END)
+    follow(box, "follower", judged(copies, sources, {recoded: ("recode", new_code, "code changed")}))
+    # The office adds a comment to the recoded copy afterwards.
+    box.q("UPDATE {sis}.attendance SET att_comment = 'called home' WHERE id = %(i)s", i=recoded)
+    before = sis(box)
+
+    with pytest.raises(RollbackRefused) as refused:
+        roll_back_run(box.conn, box.own, SCHOOL, "follower", "undo-follower", "auditor")
+
+    [problem] = refused.value.problems
+    assert (problem.row_id, problem.problem) == (recoded, "changed_since_recoded")
+    assert "roll that run back first" in problem.describe()
+    assert_same_sis(box, before)
+    assert box.q("SELECT status FROM {own}.run_log WHERE run_id = 'follower'") == [("succeeded",)]

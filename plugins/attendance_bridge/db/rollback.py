@@ -125,7 +125,9 @@ def check_rows(conn: psycopg.Connection, pipeline_schema: str, run: SyncRun, lim
         )
     problems: list[Problem] = []
     total = 0
-    for name in ("select_changed_attendance", "select_changed_attendance_time", "select_dependent_rows"):
+    for name in (
+        "select_changed_attendance", "select_changed_attendance_time", "select_dependent_rows", "select_changed_follows"
+    ):  # fmt: skip
         found = fetch_all(
             conn,
             statement(f"rollback/{name}", pipeline_schema=pipeline_schema, sis_schema=run.sis_schema, **rows),

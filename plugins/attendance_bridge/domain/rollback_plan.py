@@ -131,6 +131,13 @@ class Problem:
             return f"attendance_time row {self.other_id}, which this run did not insert, belongs to it" + _by_run(
                 now.get("other_run_id")
             )
+        if self.problem == "changed_since_recoded":
+            return (
+                "a copy this run recoded, changed since by a person or a later run (roll that run back first, or "
+                "leave it)" + self._changes(now)
+            )
+        if self.problem == "withdrawn_id_taken":
+            return "a copy this run withdrew, whose id another record holds now, so it cannot be put back"
         if self.problem == "is_source_of":
             return f"attendance record {self.other_id} was built from it" + _by_run(now.get("other_run_id"))
         return self.problem

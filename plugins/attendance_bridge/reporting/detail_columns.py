@@ -71,7 +71,11 @@ _KINDS = {MODE_DAILY: "Daily", MODE_MEETING: "Meeting"}
 VALUE_WORDS: dict[str, dict[str, str]] = {
     "att_mode_code": _KINDS,
     "now_att_mode_code": _KINDS,
-    "problem": {"deleted": "deleted", "changed": "changed", "id_reused": "its id now names more than one record"},
+    "problem": {
+        "deleted": "deleted", "changed": "changed", "id_reused": "its id now names more than one record",
+        "changed_since_recoded": "recoded by this run, changed since",
+        "withdrawn_id_taken": "withdrawn by this run, its id taken since",
+    },  # fmt: skip
     "verdict": VERDICT_WORDS,
 }
 # A flag as the CSV writes it, and as the page says it.
