@@ -132,12 +132,13 @@ def test_the_report_shows_an_expectations_sentence_without_the_rule_note_the_rul
 
 def test_a_run_that_followed_reports_what_its_load_did_to_the_copies_and_warns_of_those_it_left() -> None:
     """F8: the load's recodes and withdrawals replace the compute's count; a copy or source that changed between
-    the judgement and the load is counted as left, and said in words next to the list it is still on."""
+    the judgement and the load is not a person's edit the run saw: it is said in words (the load's warning), next
+    to the list it is still on, and edited_not_followed stays what the run judged."""
     judged = {"candidates": 0, "recoded": 3, "withdrawn": 2, "edited_not_followed": 1}
     loaded = {"inserted_attendance": 0, "recoded": 2, "withdrawn": 2, "left_changed": 1}
 
     assert {name: report_counts(judged, loaded, False)[name] for name in judged if name != "candidates"} == {
-        "recoded": 2, "withdrawn": 2, "edited_not_followed": 2,
+        "recoded": 2, "withdrawn": 2, "edited_not_followed": 1,
     }  # fmt: skip
     assert report_counts(judged, {}, True)["recoded"] == 3  # a dry run: what a load would do
     assert "recoded" not in report_counts({"candidates": 0}, {}, False)  # a run that did not follow
