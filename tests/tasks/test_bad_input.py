@@ -296,6 +296,8 @@ REFUSED_BY_AIRFLOW = {
     "absent_periods with a quote": ("absent_periods", {**GOOD, "absent_periods": QUOTE}),
     "dry_run yes": ("dry_run", {**GOOD, "dry_run": "yes"}),
     "dry_run null": ("dry_run", {**GOOD, "dry_run": None}),
+    "follow_sources yes": ("follow_sources", {**GOOD, "follow_sources": "yes"}),
+    "follow_sources 1": ("follow_sources", {**GOOD, "follow_sources": 1}),
 }
 
 
