@@ -118,7 +118,9 @@ def test_a_term_end_of_two_schools_runs_two_school_syncs_and_report_mode_writes_
         assert row["counts"]["candidates"] == engine.counts["candidates"] > 0
         assert row["counts"]["disagreements"] == engine.counts["disagreements"]
         assert row["report"] == f"../../school_{school}/{run_folder_name(DAG_ID, report['run_id'])}/report.html"
-        assert (sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / row["report"]).resolve().exists()
+        assert (
+            (sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / row["report"]).resolve().exists()
+        )
     page = (sandbox.reports / "district" / run_folder_name(run.dag_id, run.run_id) / "summary.html").read_text()
     assert "Report mode:" in page and "Lincoln High" in page and "Roosevelt Middle" in page
     # The index of all runs leads to the summary, and lists the schools' runs.
@@ -253,3 +255,39 @@ def test_the_terms_that_ended_and_the_schools_settings_are_read_from_the_sis(san
     )
     assert [entry["school_number"] for entry in planned] == [100]
     assert [(entry["school_number"], entry["reason"][:3]) for entry in left_out] == [(200, "P4:")]
+
+
+def test_f7_a_second_end_of_term_follows_the_corrections_made_to_its_terms_records(
+    sandbox: Sandbox, end_of_term_dag
+) -> None:
+    first = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")
+    assert str(first.state) == "success"
+    # A teacher corrects the code of a Meeting record of school 100 that a Daily copy was built from; the office
+    # deletes a Daily record of school 200 that Meeting copies were built from.
+    [(corrected, copy_id, code)] = sandbox.q(
+        "SELECT s.id, l.row_id, (SELECT min(c.id) FROM {sis}.attendance_code c WHERE c.schoolid = 100 "
+        "AND c.yearid = 35 AND c.id <> s.attendance_codeid) FROM {pipeline}.lineage l "
+        "JOIN {sis}.attendance s ON s.id = l.source_attendance_id WHERE l.school_number = 100 "
+        "AND l.table_name = 'attendance' ORDER BY s.id LIMIT 1"
+    )
+    [(deleted, copies)] = sandbox.q(
+        "SELECT source_attendance_id, count(*) FROM {pipeline}.lineage WHERE school_number = 200 "
+        "AND table_name = 'attendance' GROUP BY 1 ORDER BY 1 LIMIT 1"
+    )
+    gone = {row[0] for row in sandbox.q(
+        "SELECT row_id FROM {pipeline}.lineage WHERE table_name = 'attendance' AND source_attendance_id = %(s)s",
+        s=deleted,
+    )}  # fmt: skip
+    sandbox.q("UPDATE {sis}.attendance SET attendance_codeid = %(c)s WHERE id = %(i)s", c=code, i=corrected)
+    sandbox.q("DELETE FROM {sis}.attendance WHERE id = %(i)s", i=deleted)
+    rows = dict(sandbox.q("SELECT a.id, to_jsonb(a.*) FROM {sis}.attendance a"))
+
+    again = run_end_of_term(end_of_term_dag, TERM_END_RUN, mode="apply")
+
+    assert str(again.state) == "success"
+    counts = {row["school_number"]: row["counts"] for row in summary_of(sandbox, again)["schools"]}
+    assert (counts[100]["recoded"], counts[100]["withdrawn"]) == (1, 0)
+    assert (counts[200]["recoded"], counts[200]["withdrawn"]) == (0, copies)
+    expected = {key: value for key, value in rows.items() if key not in gone}
+    expected[copy_id] = {**rows[copy_id], "attendance_codeid": code}
+    assert dict(sandbox.q("SELECT a.id, to_jsonb(a.*) FROM {sis}.attendance a")) == expected
