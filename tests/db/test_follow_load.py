@@ -26,13 +26,14 @@ pytestmark = pytest.mark.integration
 SCHOOL = 100
 
 
-def logged_run(box: Sandbox, run_id: str) -> None:
-    """The run log row a sync run leaves (the copies' parameters come from it, F1)."""
+def logged_run(box: Sandbox, run_id: str, finished: bool = True) -> None:
+    """The run log row a sync run leaves (the copies' parameters come from it, F1), running or finished."""
     run_log.start_run(
         box.conn, box.own, DAG_ID, run_id, school_number=SCHOOL, yearid=35, direction=MEETING_TO_DAILY,
         absent_periods=BRIDGE_PERIOD_ONLY, start_date=YEAR_START, end_date=YEAR_END, dry_run=False, parameters={},
     )  # fmt: skip
-    run_log.finish_run(box.conn, box.own, DAG_ID, run_id, "succeeded")
+    if finished:
+        run_log.finish_run(box.conn, box.own, DAG_ID, run_id, "succeeded")
 
 
 def built_run(box: Sandbox, run_id: str) -> None:
@@ -43,11 +44,14 @@ def built_run(box: Sandbox, run_id: str) -> None:
 
 
 def follow(box: Sandbox, run_id: str, changes: pd.DataFrame):
-    """A following run: its run log row, its backup, then the changes in one transaction."""
-    logged_run(box, run_id)
+    """A following run: its run log row (running), its backup, the changes in one transaction, its end."""
+    logged_run(box, run_id, finished=False)
     box.backup(run_id, SCHOOL)
-    with box.conn.transaction():
-        return follow_copies(box.conn, box.own, box.sis, DAG_ID, run_id, SCHOOL, changes)
+    try:
+        with box.conn.transaction():
+            return follow_copies(box.conn, box.own, box.sis, DAG_ID, run_id, SCHOOL, changes)
+    finally:
+        run_log.finish_run(box.conn, box.own, DAG_ID, run_id, "succeeded")
 
 
 def sis(box: Sandbox) -> dict[str, pd.DataFrame]:
@@ -95,7 +99,7 @@ def judged(
         [verdicts.get(int(i), ("current", None, ""))[1] for i in rows["attendance_id"]], dtype="Int64"
     )
     rows["reason"] = [verdicts.get(int(i), ("current", None, ""))[2] for i in rows["attendance_id"]]
-    return copy_changes(rows, sources)
+    return copy_changes(rows, sources, copies)
 
 
 def test_f3_f4_f6_a_recode_and_a_withdrawal_land_and_their_rollback_restores_the_sis_row_for_row(box: Sandbox) -> None:
@@ -227,6 +231,7 @@ def test_x1_f3_the_follow_function_changes_no_record_a_run_did_not_build_and_rec
             "verdict": ["withdraw"],
             "new_attendance_codeid": pd.array([None], dtype="Int64"),
             "reason": ["source deleted"],
+            "copy_md5": [None],
             "source_md5": [None],
         }
     )
@@ -264,3 +269,54 @@ def test_f6_a_copy_changed_after_a_run_recoded_it_stops_that_runs_rollback_by_na
     assert "roll that run back first" in problem.describe()
     assert_same_sis(box, before)
     assert box.q("SELECT status FROM {own}.run_log WHERE run_id = 'follower'") == [("succeeded",)]
+
+
+def test_f3_f4_a_copy_another_run_followed_first_is_left_for_the_next_run_and_not_refused(box: Sandbox) -> None:
+    built_run(box, "built")
+    _, _, (recoded, withdrawn, _) = three_copies(box)
+    new_code = other_code(box, source_of(box, recoded))
+    box.q(
+        "UPDATE {sis}.attendance SET attendance_codeid = %(c)s WHERE id = %(i)s", c=new_code, i=source_of(box, recoded)
+    )
+    box.q("DELETE FROM {sis}.attendance WHERE id = %(i)s", i=source_of(box, withdrawn))
+    copies, sources = read_copies(box.conn, box.own, box.sis, SCHOOL, YEAR_START, YEAR_END)
+    verdicts = {recoded: ("recode", new_code, "code changed"), withdrawn: ("withdraw", None, "source deleted")}
+    # Two runs judged the same copies (two syncs of one school at once); the first to load follows them.
+    first = follow(box, "first", judged(copies, sources, verdicts))
+    after_first = sis(box)
+
+    second = follow(box, "second", judged(copies, sources, verdicts))
+
+    assert (first.recoded, first.withdrawn) == (1, 1)
+    assert (second.recoded, second.withdrawn, second.left_changed) == (0, 0, 2)
+    assert_same_sis(box, after_first)
+
+
+def test_x7_the_follow_function_changes_nothing_under_a_run_that_is_not_running(box: Sandbox) -> None:
+    built_run(box, "built")
+    copies, sources, (copy_id, _, _) = three_copies(box)
+    logged_run(box, "finished")  # its run log says it ended: changes made now could never be undone
+    box.backup("finished", SCHOOL)
+    before = sis(box)
+    changes = judged(copies, sources, {copy_id: ("withdraw", None, "source deleted")})
+    with pytest.raises(errors.InsufficientPrivilege, match="not a running run"), box.conn.transaction():
+        follow_copies(box.conn, box.own, box.sis, DAG_ID, "finished", SCHOOL, changes)
+    assert_same_sis(box, before)
+
+
+def test_f2_a_copy_whose_attendance_time_a_person_changed_or_that_a_record_was_built_on_is_edited(box: Sandbox) -> None:
+    built_run(box, "built")
+    _, _, (timed, built_on, untouched) = three_copies(box)
+    box.q("UPDATE {sis}.attendance_time SET time_out = time_out - 600 WHERE attendanceid = %(i)s", i=timed)
+    box.q(
+        "INSERT INTO {sis}.attendance (studentid, schoolid, yearid, att_date, attendance_codeid, att_mode_code, "
+        "parent_attendanceid) SELECT studentid, schoolid, yearid, att_date, attendance_codeid, 'ATT_ModeMeeting', id "
+        "FROM {sis}.attendance WHERE id = %(i)s",
+        i=built_on,
+    )
+
+    copies, _ = read_copies(box.conn, box.own, box.sis, SCHOOL, YEAR_START, YEAR_END)
+
+    assert copies.set_index("attendance_id").loc[[timed, built_on, untouched], "edited"].tolist() == [
+        True, True, False,
+    ]  # fmt: skip

@@ -90,3 +90,26 @@ def test_f2_f7_a_copy_a_person_edited_never_makes_a_night_look_back(sandbox: San
     report = sync_report(sandbox, night, 200, "meeting_to_daily")
     assert report["resolved"]["start_date"] == "2025-10-07" and report["resolved"]["looked_back_from"] is None
     assert sandbox.q("SELECT att_comment FROM {sis}.attendance WHERE id = %(i)s", i=copy_id) == [("called home",)]
+
+
+def test_f7_a_two_way_night_follows_each_copy_once_in_the_sync_of_its_direction(sandbox: Sandbox, nightly_dag) -> None:
+    # Lincoln High (100) is two-way and took Daily attendance in the autumn: each night builds the bridge period's
+    # Meeting copies of its Daily records (daily_to_meeting) beside its meeting_to_daily sync.
+    for night in (MONDAY_NIGHT, TUESDAY_NIGHT):
+        assert str(nightly_dag.test(logical_date=night, run_conf={"mode": "apply"}).state) == "success"
+    [(source, copy_id, code)] = sandbox.q(
+        "SELECT s.id, l.row_id, (SELECT min(c.id) FROM {sis}.attendance_code c WHERE c.schoolid = 100 "
+        "AND c.yearid = 35 AND c.id <> s.attendance_codeid) FROM {pipeline}.lineage AS l "
+        "JOIN {sis}.attendance AS s ON s.id = l.source_attendance_id WHERE l.school_number = 100 "
+        "AND l.table_name = 'attendance' AND l.att_date = '2025-10-06' ORDER BY s.id LIMIT 1"
+    )
+    sandbox.q("UPDATE {sis}.attendance SET attendance_codeid = %(c)s WHERE id = %(i)s", c=code, i=source)
+
+    night = nightly_dag.test(logical_date=WEDNESDAY_NIGHT, run_conf={"mode": "apply"})
+
+    assert str(night.state) == "success"
+    to_meeting = sync_report(sandbox, night, 100, "daily_to_meeting")
+    to_daily = sync_report(sandbox, night, 100, "meeting_to_daily")
+    assert (to_meeting["counts"]["recoded"], to_meeting["resolved"]["start_date"]) == (1, "2025-10-06")
+    assert (to_daily["counts"]["recoded"], to_daily["resolved"]["looked_back_from"]) == (0, None)
+    assert attendance(sandbox)[copy_id]["attendance_codeid"] == code

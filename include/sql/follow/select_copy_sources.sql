@@ -12,7 +12,7 @@ WHERE s.id IN (
       AND l.sis_schema = %(sis_schema_name)s
       AND l.table_name = 'attendance'
       AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
-      AND l.row_md5 IS NOT NULL
+      AND l.row_md5 IS NOT NULL AND l.insert_xid IS NOT NULL
       AND l.att_date BETWEEN %(start_date)s AND %(end_date)s
 )
 ORDER BY s.id

@@ -1,5 +1,6 @@
 -- F7, the nightly bridge's look-back: the first day in [first_day, last_day] (the year term before the night)
--- with a copy of the school that its source or its day no longer implies as it is, or NULL. Cheap on a night
+-- with a copy of the school, built in the night sync's direction, that its source or its day no longer implies
+-- as it is, or NULL. Cheap on a night
 -- without corrections: one pass over the school's rows of those days and its copies, no pandas. What it sees,
 -- a subset of F1 judged in SQL: the source gone or no longer the copy's student, day, school or code, or of the
 -- copy's own mode; the day out of session; a Daily copy whose source is not in the day's bridge period; a
@@ -46,9 +47,12 @@ copies AS MATERIALIZED (
       AND l.sis_schema = %(sis_schema_name)s
       AND l.table_name = 'attendance'
       AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
+      AND l.row_md5 IS NOT NULL AND l.insert_xid IS NOT NULL
       AND l.att_date BETWEEN %(first_day)s AND %(last_day)s
-)
-SELECT min(c.att_date) AS first_day
+      AND r.direction = %(direction)s
+),
+stale AS MATERIALIZED (
+SELECT c.id, c.att_date
 FROM copies AS c
 LEFT JOIN school_rows AS s ON s.id = c.source_attendance_id
 LEFT JOIN day_context AS d ON d.att_date = c.att_date
@@ -73,3 +77,20 @@ WHERE c.as_written
              OR e.dateenrolled > c.att_date OR e.dateleft <= c.att_date
          ))
   )
+)
+-- Of the stale copies (few, or none on a quiet night, when these are not even read), those a person has not
+-- touched through their attendance times or by building on them: those are never followed (F2).
+SELECT min(x.att_date) AS first_day
+FROM stale AS x
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM {sis_schema}.attendance_time AS t
+    WHERE t.attendanceid = x.id
+      AND NOT EXISTS (
+          SELECT 1 FROM {pipeline_schema}.lineage AS lt
+          WHERE lt.table_name = 'attendance_time' AND lt.row_id = t.id AND lt.attendance_id = x.id
+            AND lt.sis_schema = %(sis_schema_name)s AND lt.rolled_back_at IS NULL AND lt.withdrawn_at IS NULL
+            AND lt.row_md5 = md5(t::text)
+      )
+)
+  AND NOT EXISTS (SELECT 1 FROM {sis_schema}.attendance AS d WHERE d.parent_attendanceid = x.id)

@@ -55,7 +55,7 @@ def read_copies(
     )
     copy_columns = [
         "attendance_id", "source_attendance_id", "studentid", "att_date", "att_mode_code", "ccid", "periodid",
-        "attendance_codeid", "present", "edited", "direction", "absent_periods", "dag_id", "run_id",
+        "attendance_codeid", "present", "edited", "row_md5", "direction", "absent_periods", "dag_id", "run_id",
     ]  # fmt: skip
     source_columns = [
         "id", "studentid", "schoolid", "att_date", "attendance_codeid", "att_mode_code", "ccid", "periodid", "row_md5",
@@ -63,22 +63,26 @@ def read_copies(
     return pd.DataFrame(copies, columns=copy_columns), pd.DataFrame(sources, columns=source_columns)
 
 
-def copy_changes(judgement: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+def copy_changes(judgement: pd.DataFrame, sources: pd.DataFrame, copies: pd.DataFrame) -> pd.DataFrame:
     """The copies a judgement does not find current (to recode, to withdraw, edited by a person), each with its
-    whole judgement row and its source's md5 as read (None: the source was gone), which ``follow_copies`` passes on.
+    whole judgement row, its own md5 and its source's md5 as read (None: gone), which ``follow_copies`` passes on:
+    the follow function changes a copy only while both are as the run judged them.
 
     ``judgement`` has at least ``attendance_id``, ``source_attendance_id``, ``verdict``, ``new_attendance_codeid``
-    and ``reason`` (``domain.follow.judge_copies``); ``sources`` is ``read_copies``' second frame.
+    and ``reason`` (``domain.follow.judge_copies``); ``sources`` and ``copies`` are ``read_copies``' frames.
     """
     changing = judgement.loc[judgement["verdict"] != "current"]
-    md5 = sources.loc[:, ["id", "row_md5"]].rename(columns={"id": "source_attendance_id", "row_md5": "source_md5"})
-    return (
-        changing.astype({"source_attendance_id": "int64"})
-        .merge(
-            md5.astype({"source_attendance_id": "int64"}), on="source_attendance_id", how="left", validate="many_to_one"
-        )
-        .reset_index(drop=True)
+    source_md5 = sources.loc[:, ["id", "row_md5"]].rename(
+        columns={"id": "source_attendance_id", "row_md5": "source_md5"}
     )
+    copy_md5 = copies.loc[:, ["attendance_id", "row_md5"]].rename(columns={"row_md5": "copy_md5"})
+    return (
+        changing.astype({"source_attendance_id": "int64", "attendance_id": "int64"})
+        .merge(source_md5.astype({"source_attendance_id": "int64"}), on="source_attendance_id", how="left",
+               validate="many_to_one")
+        .merge(copy_md5.astype({"attendance_id": "int64"}), on="attendance_id", how="left", validate="one_to_one")
+        .reset_index(drop=True)
+    )  # fmt: skip
 
 
 def follow_copies(
@@ -112,6 +116,7 @@ def follow_copies(
             "attendance_ids": [int(value) for value in changes["attendance_id"]],
             "actions": [ACTIONS[value] for value in changes["verdict"]],
             "new_attendance_codeids": [None if pd.isna(value) else int(value) for value in codes],
+            "copy_md5s": [None if pd.isna(value) else str(value) for value in changes["copy_md5"]],
             "source_md5s": [None if pd.isna(value) else str(value) for value in changes["source_md5"]],
             "reasons": [str(value) for value in changes["reason"]],
         },

@@ -163,10 +163,12 @@ def load_records(
         counts = {"inserted_attendance": 0, "inserted_attendance_time": 0, "to_insert": 0}
         counts |= {"skipped_source_changed": 0, "own_records": 0}
         stale: list[dict[str, Any]] = []
-        if has_changes and frame.empty:
-            hold_off_writers(conn, "load/lock_attendance", pipeline_schema, sis_schema, lock_timeout)
         if not frame.empty:
             _copy_records(conn, frame, source_frame)
+        if has_changes:
+            # A withdrawal deletes attendance_time rows too: both tables, under the same lock timeout.
+            hold_off_writers(conn, "rollback/lock_attendance_tables", pipeline_schema, sis_schema, lock_timeout)
+        elif not frame.empty:
             hold_off_writers(conn, "load/lock_attendance", pipeline_schema, sis_schema, lock_timeout)
         if has_changes:
             # F3, F4 before the inserts: what the corrected sources imply may stand where a withdrawn copy stood.

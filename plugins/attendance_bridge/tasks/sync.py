@@ -143,7 +143,7 @@ def compute_missing_records(
     request = RunScope.from_xcom(checked).bridge_request(PreconditionsChecked.from_xcom(preconditions).direction)
     with guarded_phase("compute_missing_records", run, request.school_number) as timing:
         frames, _ = staged_frames(Extracted.from_xcom(extracted))
-        judgement, copy_sources = followed_judgement(Extracted.from_xcom(extracted), frames, request)
+        judgement, copies, copy_sources = followed_judgement(Extracted.from_xcom(extracted), frames, request)
         if judgement is not None:
             frames = frames_after_follow(frames, judgement)
         result = bridge_records(frames, request)
@@ -162,7 +162,7 @@ def compute_missing_records(
         }
         counts = dict(result.counts)
         if judgement is not None:
-            stale = copy_changes(judgement, copy_sources)  # with each source's md5, for the load's check
+            stale = copy_changes(judgement, copy_sources, copies)  # with the md5s the load's check compares
             paths[FOLLOWED_FRAME] = write_frame(stale, folder / f"{FOLLOWED_FRAME}.parquet", stamp)
             counts |= follow_counts(judgement)
             log.info(
@@ -176,14 +176,19 @@ def compute_missing_records(
 
 def followed_judgement(
     extracted: Extracted, frames: SchoolFrames, request: Any
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """F1, F2: (the verdict on every copy the extract staged, their sources as read), or Nones when the run does not
-    follow (F7)."""
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """F1, F2: (the verdict on every copy of the run's direction the extract staged, those copies, their sources
+    as read), or Nones when the run does not follow (F7).
+
+    A run follows the copies its own direction builds (Daily copies for meeting_to_daily, Meeting copies for
+    daily_to_meeting; docs/decisions.md): the two syncs of a two-way night never judge the same copy.
+    """
     if COPIES_FRAME not in extracted.paths:
-        return None, None
+        return None, None, None
     copies = read_frame(extracted.paths[COPIES_FRAME])
+    copies = copies.loc[copies["direction"] == request.direction].reset_index(drop=True)
     sources = read_frame(extracted.paths[COPY_SOURCES_FRAME])
-    return judge_copies(frames, request, copies, sources), sources
+    return judge_copies(frames, request, copies, sources), copies, sources
 
 
 def followed_frames(frames: SchoolFrames, computed: Computed) -> SchoolFrames:

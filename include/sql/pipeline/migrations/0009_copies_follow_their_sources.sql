@@ -62,20 +62,24 @@ CREATE TRIGGER refuse_writes_but_the_owners BEFORE INSERT OR UPDATE OR DELETE OR
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.refuse_writes_but_the_owners();
 
 -- One change the load asks follow_run_copies to make: recode a copy to its source's code, or
--- withdraw it; source_md5 is the md5 of the source row's text as the run judged it (NULL: the
--- run found the source deleted).
+-- withdraw it; copy_md5 and source_md5 are the md5 of the copy's and the source's row text as the
+-- run judged them (source_md5 NULL: the run found the source deleted).
 CREATE TYPE {schema}.copy_change AS (
     attendance_id bigint,
     action text,
     new_attendance_codeid bigint,
+    copy_md5 text,
     source_md5 text,
     reason text
 );
 
--- F3, F4, F6, X6, X7: make a run's changes to copies of its school. A change must name a copy of
--- the school in the schema (an attendance lineage row of another run, neither rolled back nor
--- withdrawn), or nothing is changed. A change is made only while the copy is exactly as the
--- pipeline last wrote it (F2: a person's edit stands), its attendance_time rows are the
+-- F3, F4, F6, X6, X7: make a run's changes to copies of its school. The run must be running (its
+-- run log says so: a change made under another run's id could never be undone), and a change must
+-- name a record the database's lineage holds as a copy of the school in the schema, built by
+-- another run (an attendance lineage row checked when it was written: migration 0007 on), or
+-- nothing is changed. A change is made only while the copy is still a copy (not rolled back or
+-- withdrawn since), exactly as the pipeline last wrote it and as the run judged it (F2: a person's
+-- edit stands; another run may have followed it first), its attendance_time rows are the
 -- pipeline's and unchanged, no row refers to it, and its source is as the run judged it (or still
 -- gone); the others are left and counted (left_changed), for the next run to judge again. A recode
 -- sets the source's code and nothing else. The run needs a verified backup covering every changed
@@ -112,15 +116,23 @@ BEGIN
         RAISE EXCEPTION 'X7: % change(s) of run % are repeated or incomplete (a copy, recode or withdraw, the new code of a recode, a reason); nothing was changed',
             bad, run_run_id USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- X1: only the school's copies, never a record no run built.
+    IF NOT EXISTS (
+        SELECT 1 FROM {schema}.run_log AS r
+        WHERE r.dag_id = run_dag_id AND r.run_id = run_run_id AND r.status = 'running' AND r.school_number = run_school
+    ) THEN
+        RAISE EXCEPTION 'X7: run % of % is not a running run of school % in the run log; nothing was changed',
+            run_run_id, run_dag_id, run_school USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- X1: only the school's copies, never a record no run built (nor one whose lineage the database did not
+    -- check when it was written: before migration 0007 the login wrote the lineage itself).
     SELECT count(*) INTO bad
     FROM pg_temp.bridge_follow_changes AS c
     WHERE NOT EXISTS (
         SELECT 1
         FROM {schema}.lineage AS l
         WHERE l.table_name = 'attendance' AND l.row_id = c.attendance_id AND l.sis_schema = target_schema
-          AND l.school_number = run_school AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
-          AND l.row_md5 IS NOT NULL AND NOT (l.dag_id = run_dag_id AND l.run_id = run_run_id)
+          AND l.school_number = run_school AND l.row_md5 IS NOT NULL AND l.insert_xid IS NOT NULL
+          AND NOT (l.dag_id = run_dag_id AND l.run_id = run_run_id)
     );
     IF bad > 0 THEN
         RAISE EXCEPTION 'X1: % change(s) of run % name a record that is not a copy an earlier run built for school % in schema %; nothing was changed',
@@ -133,7 +145,8 @@ BEGIN
             l.run_id AS built_run_id, l.source_attendance_id, l.row_md5, copy_row.studentid, copy_row.att_date,
             copy_row.periodid, copy_row.attendance_codeid AS old_attendance_codeid, copy_row.row_before,
             source_row.attendance_codeid AS source_attendance_codeid,
-            copy_row.rows_with_id = 1 AND copy_row.row_md5 = l.row_md5
+            copy_row.rows_with_id = 1 AND copy_row.row_md5 = l.row_md5 AND copy_row.row_md5 = c.copy_md5
+            AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
             AND copy_row.schoolid = $2
             AND NOT EXISTS (SELECT 1 FROM %1$I.attendance AS d WHERE d.parent_attendanceid = c.attendance_id)
             AND NOT EXISTS (
@@ -150,9 +163,16 @@ BEGIN
             AND CASE WHEN c.source_md5 IS NULL THEN source_row.rows_with_id = 0
                      ELSE source_row.rows_with_id = 1 AND source_row.row_md5 = c.source_md5 END AS unchanged
         FROM pg_temp.bridge_follow_changes AS c
-        JOIN {schema}.lineage AS l
-          ON l.table_name = 'attendance' AND l.row_id = c.attendance_id AND l.sis_schema = $1
-         AND l.school_number = $2 AND l.rolled_back_at IS NULL AND l.withdrawn_at IS NULL
+        JOIN LATERAL (
+            -- The copy's lineage row: the one still a copy when there is one (a row id is one record's; a rolled
+            -- back run's lineage row may name an id a later run's copy reuses only if the SIS reused it).
+            SELECT x.*
+            FROM {schema}.lineage AS x
+            WHERE x.table_name = 'attendance' AND x.row_id = c.attendance_id AND x.sis_schema = $1
+              AND x.school_number = $2 AND x.row_md5 IS NOT NULL AND x.insert_xid IS NOT NULL
+            ORDER BY (x.rolled_back_at IS NULL AND x.withdrawn_at IS NULL) DESC, x.inserted_at DESC
+            LIMIT 1
+        ) AS l ON true
         CROSS JOIN LATERAL (
             SELECT count(*) AS rows_with_id, min(md5(a::text)) AS row_md5, min(a.studentid) AS studentid,
                 min(a.att_date) AS att_date, min(a.periodid) AS periodid, min(a.attendance_codeid) AS attendance_codeid,
