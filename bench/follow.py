@@ -37,6 +37,7 @@ YEAR_FIRST_DAY, YEAR_LAST_DAY = end_to_end.YEAR_FIRST_DAY, end_to_end.YEAR_LAST_
 DAG_ID = "attendance_bridge_sync"
 BUILDS = ((100, "meeting_to_daily", "bridge_period_only"), (200, "daily_to_meeting", "all_periods"))
 QUIET_NIGHT_BOUND_SECONDS = 1.0
+DIRECTION_OF = {school: direction for school, direction, _ in BUILDS}
 
 
 def median_seconds(call: Any, repeat: int = 3) -> tuple[float, Any]:
@@ -117,7 +118,9 @@ def main() -> None:
                 # On a connection of its own, as check_parameters asks it (psycopg prepares a statement run five
                 # times on one connection, and a generic plan is not what a night gets).
                 with psycopg.connect(**info.conninfo_kwargs(), autocommit=True) as own_conn:
-                    return first_stale_copy_day(own_conn, own, sis, school, YEAR_FIRST_DAY, night - timedelta(days=1))
+                    return first_stale_copy_day(
+                        own_conn, own, sis, school, DIRECTION_OF[school], YEAR_FIRST_DAY, night - timedelta(days=1)
+                    )
 
             for school, direction, absent_periods in BUILDS:
                 quiet, found = median_seconds(lambda school=school: looked_back(school))

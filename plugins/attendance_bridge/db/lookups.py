@@ -173,10 +173,16 @@ def year_term_first_day(conn: psycopg.Connection, schema: str, school_number: in
 
 
 def first_stale_copy_day(
-    conn: psycopg.Connection, pipeline_schema: str, sis_schema: str, school_number: int, first_day: date, last_day: date
+    conn: psycopg.Connection,
+    pipeline_schema: str,
+    sis_schema: str,
+    school_number: int,
+    direction: str,
+    first_day: date,
+    last_day: date,
 ) -> date | None:
-    """F7: the first day in [first_day, last_day] with a copy of the school that its source or its day no longer
-    implies as it is (a subset of F1, judged in SQL: ``include/sql/follow/select_first_stale_copy_day.sql``), or
+    """F7: the first day in [first_day, last_day] with a copy of the school built in ``direction`` (the copies a sync
+    of that direction follows) that its source or its day no longer implies as it is (a subset of F1, judged in SQL: ``include/sql/follow/select_first_stale_copy_day.sql``), or
     None. The nightly bridge starts its range there, so corrections weeks back are followed; a quiet night costs
     this one query."""
     row = fetch_one(
@@ -190,6 +196,7 @@ def first_stale_copy_day(
             "mode_daily": MODE_DAILY,
             "mode_meeting": MODE_MEETING,
             "bridge_period_only": BRIDGE_PERIOD_ONLY,
+            "direction": direction,
         },
     )
     return row["first_day"] if row else None

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from attendance_bridge.catalog import NIGHTLY_DAG_ID
-from attendance_bridge.config import pipeline_schema
+from attendance_bridge.config import DIRECTION_AUTO, pipeline_schema
 from attendance_bridge.db.connection import connect_sis, sis_schema
 from attendance_bridge.db.lookups import first_stale_copy_day, school_and_range, year_term_first_day
 from attendance_bridge.db.sis_tables import check_sis_tables
@@ -38,14 +38,15 @@ def check_parameters(run: TaskRun, conf: Mapping[str, Any]) -> dict[str, Any]:
         check_sis_tables(conn, schema, f"asked for school {parameters.school_number}")
         yearid, start, end = school_and_range(conn, schema, parameters, run.logical_date)
         looked_back_from = None
-        if run.dag_id == NIGHTLY_DAG_ID and parameters.follow_sources:
+        if run.dag_id == NIGHTLY_DAG_ID and parameters.follow_sources and parameters.direction != DIRECTION_AUTO:
             # F7: the nightly bridge follows the copies of the year term up to the night (corrections come later).
             year_first = year_term_first_day(conn, schema, parameters.school_number, yearid)
             stale = None
             if year_first < start:
                 stale = first_stale_copy_day(
-                    conn, own_schema, schema, parameters.school_number, year_first, start - timedelta(days=1)
-                )
+                    conn, own_schema, schema, parameters.school_number, parameters.direction, year_first,
+                    start - timedelta(days=1),
+                )  # fmt: skip
             if stale is not None:
                 log.info(
                     "check_parameters: a copy of %s no longer follows from its source; the night's run starts there "
