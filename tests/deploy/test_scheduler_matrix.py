@@ -20,7 +20,9 @@ The runs, in the demo district's year 2025-2026 (Lincoln High 100: Daily in the 
   ids differ only in ':' and '_' (school 100 daily_to_meeting and school 200 meeting_to_daily, September);
   a rollback plan (dry run) and a rollback of the first; the nightly bridge for 6 October in apply mode;
   the end of term of 5 June in apply mode; attendance_bridge_finish_run on the second apply (already
-  ended: nothing to change);
+  ended: nothing to change); then a teacher corrects one of Monday 6 October's records of school 200 and
+  the night of Tuesday 7 October follows it (SPEC F7: it looks back to Monday), in report mode and then in
+  apply mode;
 - a run id '.', which Airflow's pattern accepts and its own XCom API cannot serve: refused, run log closed.
 """
 
@@ -91,6 +93,9 @@ QUIET_NIGHT = datetime(2026, 7, 16, 2, tzinfo=UTC)  # covers 15 July 2026: no sc
 # The apply runs of the same days: a DAG has one run per logical date, and a manual run a minute later
 # covers the same day (Airflow infers the interval that ended before it).
 WORK_NIGHT_AGAIN, YEAR_END_AGAIN = WORK_NIGHT + timedelta(minutes=1), YEAR_END + timedelta(minutes=1)
+# The night after (covers Tuesday 7 October), which follows a correction of Monday's records (F7).
+NEXT_NIGHT = datetime(2025, 10, 8, 2, tzinfo=UTC)
+NEXT_NIGHT_AGAIN = NEXT_NIGHT + timedelta(minutes=1)
 # Two run ids that the project once wrote into one folder ('x_1' both): each must keep its own files.
 COLON_RUN, UNDERSCORE_RUN = "matrix__x:1", "matrix__x_1"
 UNSERVABLE_RUN = "."
@@ -302,6 +307,7 @@ def run_the_matrix(
         outcome = finished(airflow, api, dag_id, triggered[name])
         outcome.said = what_it_says(s.reports, dag_id, outcome.run_id)
         result.scheduler[name] = outcome
+
     # A run id the REST API cannot address ('.'): its state from the metadata database.
     def dot_run() -> list:
         return [run for run in airflow.dag_runs(SYNC_DAG_ID) if run.run_id == unservable]
@@ -333,6 +339,13 @@ def run_the_matrix(
         run_id = trigger(api, FINISH_RUN_DAG_ID, {"school_number": 200, "run_id": UNDERSCORE_RUN})
         result.scheduler["finish a run"] = finished(airflow, api, FINISH_RUN_DAG_ID, run_id)
 
+        correct_a_monday_record(result.s)
+        for name, conf, when in (
+            ("nightly, follows a correction (report mode)", {}, NEXT_NIGHT),
+            ("nightly, follows a correction (apply mode)", {"mode": "apply"}, NEXT_NIGHT_AGAIN),
+        ):
+            result.scheduler[name] = finished(airflow, api, NIGHTLY_DAG_ID, trigger(api, NIGHTLY_DAG_ID, conf, when))
+
     thread, errors = in_background(on_the_scheduler)
     for name, value in t.environment(server).items():
         mp.setenv(name, value)
@@ -346,6 +359,9 @@ def run_the_matrix(
     twin["end of term, apply mode"] = dags_test(END_OF_TERM_DAG_ID, {"mode": "apply"}, YEAR_END_AGAIN)
     second = twin["sync apply (run id with '_')"].run_id
     twin["finish a run"] = dags_test(FINISH_RUN_DAG_ID, {"school_number": 200, "run_id": second})
+    correct_a_monday_record(Sandbox(result.s.conn, t.schema, t.pipeline_schema, t.reports))
+    twin["nightly, follows a correction (report mode)"] = dags_test(NIGHTLY_DAG_ID, {}, NEXT_NIGHT)
+    twin["nightly, follows a correction (apply mode)"] = dags_test(NIGHTLY_DAG_ID, {"mode": "apply"}, NEXT_NIGHT_AGAIN)
     for name, outcome in twin.items():
         if outcome.dag_id != FINISH_RUN_DAG_ID:
             outcome.said = what_it_says(t.reports, outcome.dag_id, outcome.run_id)
@@ -359,10 +375,24 @@ def run_the_matrix(
             outcome.said = what_it_says(s.reports, outcome.dag_id, outcome.run_id)
 
 
+def correct_a_monday_record(box: Sandbox) -> None:
+    """A teacher changes the code of the first of Monday 6 October's records of school 200 that the apply night
+    built a Daily copy from (the same record in both districts: the generator's ids), to another code of the year."""
+    [(source, code)] = box.q(
+        "SELECT s.id, (SELECT min(c.id) FROM {sis}.attendance_code AS c WHERE c.schoolid = 200 AND c.yearid = 35 "
+        "AND c.id <> s.attendance_codeid) FROM {pipeline}.lineage AS l "
+        "JOIN {sis}.attendance AS s ON s.id = l.source_attendance_id WHERE l.school_number = 200 "
+        "AND l.table_name = 'attendance' AND l.att_date = '2025-10-06' AND l.rolled_back_at IS NULL "
+        "ORDER BY s.id LIMIT 1"
+    )
+    box.q("UPDATE {sis}.attendance SET attendance_codeid = %(c)s WHERE id = %(i)s", c=code, i=source)
+
+
 # --------------------------------------------------------------------------- the checks
 
 GREEN_RUNS = [*READ_ONLY, "sync apply (run id with ':')", "sync apply (run id with '_')", "rollback, plan only",
-              "rollback", "nightly, apply mode", "end of term, apply mode", "finish a run"]  # fmt: skip
+              "rollback", "nightly, apply mode", "end of term, apply mode", "finish a run",
+              "nightly, follows a correction (report mode)", "nightly, follows a correction (apply mode)"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", GREEN_RUNS)
@@ -465,3 +495,28 @@ def test_a_run_id_airflow_cannot_serve_is_refused_with_its_run_log_closed(matrix
     assert (SYNC_DAG_ID, UNSERVABLE_RUN) not in reports_by_run(district.reports)
     folder = run_folder_name(SYNC_DAG_ID, UNSERVABLE_RUN)
     assert not list(district.reports.glob(f"*/{folder}")) and not list(district.staging.rglob(encoded(UNSERVABLE_RUN)))
+
+
+def test_a_night_follows_a_correction_of_the_night_before_in_report_and_apply_mode(matrix: Matrix) -> None:
+    for name in ("nightly, follows a correction (report mode)", "nightly, follows a correction (apply mode)"):
+        nights = {
+            (school, direction): counts for school, direction, _, _, counts in matrix.scheduler[name].said["schools"]
+        }
+        assert nights[(200, "meeting_to_daily")]["recoded"] == 1, name
+    skipped = {
+        task.rsplit(".", 1)[-1]
+        for (task, _), state in matrix.scheduler["nightly, follows a correction (report mode)"].task_states.items()
+        if state == "skipped"
+    }
+    assert skipped == {"back_up_school_records", "load_missing_records"}
+    box = matrix.s
+    assert box is not None
+    # Applied: the Monday copy carries its source's new code (F3), and the night's run says it looked back.
+    assert box.q("SELECT count(*) FROM {pipeline}.followed WHERE action = 'recode' AND att_date = '2025-10-06'") == [
+        (1,)
+    ]
+    assert box.q(
+        "SELECT count(*) FROM {pipeline}.lineage AS l JOIN {sis}.attendance AS a ON a.id = l.row_id "
+        "JOIN {sis}.attendance AS s ON s.id = l.source_attendance_id WHERE l.school_number = 200 "
+        "AND l.table_name = 'attendance' AND l.att_date = '2025-10-06' AND a.attendance_codeid <> s.attendance_codeid"
+    ) == [(0,)]
