@@ -212,7 +212,7 @@ FORBIDDEN = {
     # log of what was followed is the function's.
     "withdraw a teacher's record through the follow function": (
         "SELECT * FROM {pipeline}.follow_run_copies('{sis_name}', 'attendance_bridge_sync', 'x', 100, "
-        "ARRAY(SELECT ROW(a.id, 'withdraw', NULL, NULL, 'source deleted')::{pipeline}.copy_change "
+        "ARRAY(SELECT ROW(a.id, 'withdraw', NULL, NULL, NULL, 'source deleted')::{pipeline}.copy_change "
         "FROM {sis}.attendance a WHERE a.schoolid = 100 AND a.id NOT IN (SELECT row_id FROM {pipeline}.lineage) LIMIT 1))"
     ),
     "recode an attendance record itself": (
